@@ -1,0 +1,577 @@
+"""Drives the flow: SSE events -> typed chunks -> rule checks -> report.
+
+``check_chunk_stream`` returns a ``Report``; ``assert_valid_chunk_stream`` returns the
+``ChunkStream`` or raises ``StreamContractError``; ``iter_checked_chunks`` checks chunks as they
+arrive without keeping them (memory does not grow with the stream). Async twins read async sources.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .assembly import AssembledMessage
+from .models import ChatCompletionChunk, Usage
+from .parse import ParsedPayload, parse_payload
+from .profiles import Profile, detect_profile, get_profile
+from .report import Report, StreamContractError
+from .rules import RULES, HttpInfo, RuleContext, error_event, stream_usage
+from .sources import Source, aiter_pieces, open_source
+from .sse import FramingFacts, SSEDecoder, SSEEvent
+
+__all__ = [
+    "CheckedChunks",
+    "ChunkStream",
+    "aassert_valid_chunk_stream",
+    "acheck_chunk_stream",
+    "assert_valid_chunk_stream",
+    "check_chunk_stream",
+    "iter_checked_chunks",
+]
+
+
+@dataclass
+class ChunkStream:
+    """A parsed stream: its chunks and what a client would assemble from them."""
+
+    chunks: list[ChatCompletionChunk]
+    messages: list[AssembledMessage]
+    usage: Usage | None
+    comments: list[str]
+    extensions: dict[str, int]
+    profile: Profile
+    errors: list[Any] = field(default_factory=list)
+    done: bool = False
+    events: int = 0
+
+    @property
+    def message(self) -> AssembledMessage | None:
+        """The message of choice 0 (the usual case of ``n=1``)."""
+        return self.messages[0] if self.messages else None
+
+    @property
+    def text(self) -> str:
+        """The content of choice 0, or ``""``."""
+        msg = self.message
+        return (msg.content or "") if msg is not None else ""
+
+
+def _is_filter_chunk(c: ChatCompletionChunk) -> bool:
+    """Azure's prologue and asynchronous-filter annotation chunks (empty id, filter data only)."""
+    if c.id:
+        return False
+    if c.prompt_filter_results is not None or c.prompt_annotations is not None:
+        return True
+    choices = c.choices
+    if not choices:
+        return c.object == "" or c.object is None
+    return all(
+        ch.delta is None
+        and (ch.content_filter_results is not None or ch.content_filter_offsets is not None)
+        for ch in choices
+    )
+
+
+class _Run:
+    """One pass of the rules over one stream (the profile is fixed before the first chunk)."""
+
+    def __init__(
+        self,
+        profile: Profile,
+        reason: str,
+        *,
+        request: dict[str, Any] | None,
+        ignore: Iterable[str],
+        strict: bool,
+        framing: bool,
+        http: HttpInfo | None,
+        keep: bool,
+        label: str | None,
+    ) -> None:
+        ignored = frozenset(ignore)
+        self.ctx = ctx = RuleContext(
+            profile=profile, request=request, ignore=ignored, framing=framing, http=http
+        )
+        self.reason = reason
+        self.strict = strict
+        self.keep = keep
+        self.label = label
+        self.chunks: list[ChatCompletionChunk] = []
+        self.errors: list[Any] = []
+        self.events = 0
+        active = [r for r in RULES if any(ctx.active(c) for c in (r.code, *r.serves))]
+        if not framing:
+            active = [r for r in active if not r.framing]
+        self.event_checks = [r.on_event for r in active if r.on_event is not None]
+        self.chunk_checks: list[Callable[[RuleContext, ChatCompletionChunk], None]] = [
+            r.on_chunk for r in active if r.on_chunk is not None
+        ]
+        self.end_checks = [r.on_end for r in active if r.on_end is not None]
+        self.json_on = ctx.active("OAS007")
+        self.types_on = ctx.active("OAS013")
+        self.filter_chunks = profile.filter_chunks
+
+    def event(
+        self, ev: SSEEvent, parsed: ParsedPayload | None = None
+    ) -> ChatCompletionChunk | None:
+        """Check one SSE event; returns its chunk when it carried one."""
+        ctx = self.ctx
+        self.events += 1
+        ctx.last_event = ev
+        for check in self.event_checks:
+            check(ctx, ev)
+        if not ev.has_data:
+            return None
+        data = ev.data
+        if data == "[DONE]":
+            ctx.done += 1
+            return None
+        if ctx.done:
+            ctx.data_after_done += 1
+            return None
+        if data.startswith("[DONE]"):
+            ctx.done += 1
+            ctx.emit("OAS008", None, f"terminator {data[:20]!r} is not exactly `[DONE]`")
+            return None
+        if parsed is None:
+            parsed = parse_payload(data)
+        if parsed.kind == "invalid":
+            if ev.event == "error":
+                error_event(ctx, ev, None)
+            ctx.emit("OAS007", None, f"event at line {ev.line}: {parsed.problem}", text=data)
+            return None
+        if parsed.kind == "error":
+            self.errors.append(parsed.error)
+            error_event(ctx, ev, parsed.error)
+            return None
+        chunk = parsed.chunk
+        assert chunk is not None
+        if ev.event == "error":
+            error_event(ctx, ev, None)
+        if parsed.schema_errors and self.types_on:
+            for err in parsed.schema_errors:
+                ctx.emit(
+                    "OAS013",
+                    ctx.chunks,
+                    f"{err.path}: {err.message} (got {err.value})",
+                    path=err.path,
+                    text=data,
+                )
+        self.chunk(chunk, data)
+        return chunk
+
+    def chunk(self, chunk: ChatCompletionChunk, raw: str | None) -> None:
+        """Check one typed chunk and take it into the assembled messages."""
+        ctx = self.ctx
+        pos = ctx.chunks
+        ctx.pos = pos
+        ctx.raw = raw
+        is_filter = self.filter_chunks and _is_filter_chunk(chunk)
+        ctx.is_filter = is_filter
+        if ctx.error_events:
+            ctx.error_after += 1
+        if ctx.ref is None and not is_filter:
+            ctx.ref = chunk
+        for check in self.chunk_checks:
+            check(ctx, chunk)
+        usage = stream_usage(ctx.profile, chunk)
+        if usage is not None:
+            ctx.usages.append((pos, usage, bool(chunk.choices)))
+        if not is_filter:
+            ctx.asm.feed(chunk, pos)
+        ctx.chunks = pos + 1
+        if self.keep:
+            self.chunks.append(chunk)
+
+    def finish(self, facts: FramingFacts | None) -> Report:
+        """Run the stream-level checks and build the report."""
+        ctx = self.ctx
+        ctx.facts = facts
+        ctx.pos = -1
+        ctx.raw = None
+        for check in self.end_checks:
+            check(ctx)
+        messages = ctx.asm.finish()
+        usage = ctx.usages[-1][1] if ctx.usages else None
+        comments = [c.text for c in facts.comments] if facts is not None else []
+        stream = ChunkStream(
+            chunks=self.chunks,
+            messages=messages,
+            usage=usage,
+            comments=comments,
+            extensions={p: 0 for p in sorted(ctx.ext_seen)},
+            profile=ctx.profile,
+            errors=self.errors,
+            done=ctx.done > 0,
+            events=self.events,
+        )
+        order = {r.code: i for i, r in enumerate(RULES)}
+        violations = sorted(
+            ctx.findings,
+            key=lambda v: (v.chunk if v.chunk is not None else 1 << 62, order[v.code]),
+        )
+        return Report(
+            violations=violations,
+            profile=ctx.profile,
+            profile_reason=self.reason,
+            strict=self.strict,
+            stream=stream,
+            source=self.label,
+            ignored=tuple(sorted(ctx.ignore)),
+        )
+
+
+def _resolve(
+    profile: str | Profile, url: str | None, chunks: list[ChatCompletionChunk]
+) -> tuple[Profile, str]:
+    if isinstance(profile, Profile):
+        return profile.resolve(), "given as a Profile"
+    if profile == "auto":
+        return detect_profile(url, chunks)
+    return get_profile(profile), "chosen explicitly"
+
+
+def _to_chunk(item: ChatCompletionChunk | dict[str, Any]) -> ParsedPayload:
+    if isinstance(item, ChatCompletionChunk):
+        return ParsedPayload("chunk", chunk=item)
+    import json
+
+    return parse_payload(json.dumps(item))
+
+
+def _check_parsed(
+    events: list[SSEEvent],
+    parsed: list[ParsedPayload | None],
+    facts: FramingFacts | None,
+    src: Source,
+    profile: str | Profile,
+    request: dict[str, Any] | None,
+    ignore: Iterable[str],
+    strict: bool,
+    url: str | None,
+) -> Report:
+    chunks = [
+        p.chunk for p in parsed if p is not None and p.kind == "chunk" and p.chunk is not None
+    ]
+    prof, reason = _resolve(profile, url or src.url, chunks)
+    run = _Run(
+        prof,
+        reason,
+        request=request,
+        ignore=ignore,
+        strict=strict,
+        framing=src.kind != "chunks",
+        http=src.http,
+        keep=True,
+        label=src.label,
+    )
+    if src.kind == "chunks":
+        for p in parsed:
+            assert p is not None
+            if p.kind == "chunk" and p.chunk is not None:
+                for err in p.schema_errors:
+                    run.ctx.emit(
+                        "OAS013",
+                        run.ctx.chunks,
+                        f"{err.path}: {err.message} (got {err.value})",
+                        path=err.path,
+                    )
+                run.chunk(p.chunk, None)
+            elif p.kind == "error":
+                run.errors.append(p.error)
+                run.ctx.error_events += 1
+                run.ctx.emit("OAS038", None, f"in-stream error: {p.error!r}")
+        run.ctx.done = 1  # a chunk list has no terminator to check
+        return run.finish(None)
+    for ev, p in zip(events, parsed, strict=False):
+        run.event(ev, p)
+    return run.finish(facts)
+
+
+def _parse_events(events: list[SSEEvent]) -> list[ParsedPayload | None]:
+    out: list[ParsedPayload | None] = []
+    append = out.append
+    for ev in events:
+        data = ev.data
+        if not ev.has_data or data.startswith("[DONE]"):
+            append(None)
+        else:
+            append(parse_payload(data))
+    return out
+
+
+def _check_sync(
+    src: Source,
+    profile: str | Profile,
+    request: dict[str, Any] | None,
+    ignore: tuple[str, ...],
+    strict: bool,
+    url: str | None,
+) -> Report:
+    was_enabled = gc.isenabled()
+    gc.disable()  # tens of thousands of kept objects make the collector dominate otherwise
+    try:
+        if src.kind == "chunks":
+            assert src.chunks is not None
+            parsed: list[ParsedPayload | None] = [_to_chunk(c) for c in src.chunks]
+            return _check_parsed([], parsed, None, src, profile, request, ignore, strict, url)
+        decoder = SSEDecoder()
+        events: list[SSEEvent] = []
+        assert src.pieces is not None
+        for piece in src.pieces:
+            events.extend(decoder.feed(piece))
+        events.extend(decoder.close())
+        return _check_parsed(
+            events, _parse_events(events), decoder.facts, src, profile, request, ignore, strict, url
+        )
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def check_chunk_stream(
+    source: Any,
+    *,
+    profile: str | Profile = "auto",
+    ignore: Iterable[str] = (),
+    strict: bool = False,
+    request: dict[str, Any] | None = None,
+    url: str | None = None,
+) -> Report:
+    """Parse ``source`` and check every rule; never raises for a broken stream (see ``.ok``)."""
+    codes = _check_ignore(ignore)
+    src = open_source(source)
+    if src.kind == "async":
+        raise TypeError("this source is async: use `await acheck_chunk_stream(...)`")
+    return _check_sync(src, profile, request, codes, strict, url)
+
+
+async def acheck_chunk_stream(
+    source: Any,
+    *,
+    profile: str | Profile = "auto",
+    ignore: Iterable[str] = (),
+    strict: bool = False,
+    request: dict[str, Any] | None = None,
+    url: str | None = None,
+) -> Report:
+    """``check_chunk_stream`` for async sources (httpx async responses, openai ``AsyncStream``)."""
+    codes = _check_ignore(ignore)
+    src = open_source(source)
+    if src.kind != "async":
+        return _check_sync(src, profile, request, codes, strict, url)
+    decoder = SSEDecoder()
+    events: list[SSEEvent] = []
+    async for piece in aiter_pieces(src):
+        events.extend(decoder.feed(piece))
+    events.extend(decoder.close())
+    return _check_parsed(
+        events, _parse_events(events), decoder.facts, src, profile, request, codes, strict, url
+    )
+
+
+def _check_ignore(ignore: Iterable[str]) -> tuple[str, ...]:
+    from .rules import RULES_BY_CODE
+
+    if isinstance(ignore, str):
+        ignore = [c.strip() for c in ignore.split(",") if c.strip()]
+    codes = tuple(ignore)
+    by_name = {r.name: r.code for r in RULES}
+    out = []
+    for code in codes:
+        code = by_name.get(code, code).upper()
+        if code not in RULES_BY_CODE:
+            raise ValueError(
+                f"ignore: unknown rule {code!r}; codes are OAS001-OAS041 "
+                "or their names (e.g. 'id-constant')"
+            )
+        out.append(code)
+    return tuple(out)
+
+
+def assert_valid_chunk_stream(
+    source: Any,
+    *,
+    profile: str | Profile = "auto",
+    ignore: Iterable[str] = (),
+    strict: bool = False,
+    request: dict[str, Any] | None = None,
+    url: str | None = None,
+) -> ChunkStream:
+    """Check ``source``; return its ``ChunkStream``, or raise ``StreamContractError`` naming
+    every failing rule (errors; warnings too when ``strict``)."""
+    __tracebackhide__ = True
+    report = check_chunk_stream(
+        source, profile=profile, ignore=ignore, strict=strict, request=request, url=url
+    )
+    if not report.ok:
+        raise StreamContractError(report)
+    assert report.stream is not None
+    return report.stream
+
+
+async def aassert_valid_chunk_stream(
+    source: Any,
+    *,
+    profile: str | Profile = "auto",
+    ignore: Iterable[str] = (),
+    strict: bool = False,
+    request: dict[str, Any] | None = None,
+    url: str | None = None,
+) -> ChunkStream:
+    """``assert_valid_chunk_stream`` for async sources."""
+    __tracebackhide__ = True
+    report = await acheck_chunk_stream(
+        source, profile=profile, ignore=ignore, strict=strict, request=request, url=url
+    )
+    if not report.ok:
+        raise StreamContractError(report)
+    assert report.stream is not None
+    return report.stream
+
+
+class CheckedChunks:
+    """Iterate typed chunks as they arrive, checked on the way, without keeping them.
+
+    The profile is fixed from ``url`` and the first chunk (``auto`` cannot look ahead here).
+    After the last chunk, ``.report`` holds the verdict; with ``raise_on_error`` a failing
+    stream raises ``StreamContractError`` at the end of the iteration.
+    """
+
+    def __init__(
+        self,
+        source: Any,
+        *,
+        profile: str | Profile = "auto",
+        ignore: Iterable[str] = (),
+        strict: bool = False,
+        request: dict[str, Any] | None = None,
+        url: str | None = None,
+        raise_on_error: bool = True,
+    ) -> None:
+        self._src = open_source(source)
+        self._profile = profile
+        self._ignore = _check_ignore(ignore)
+        self._strict = strict
+        self._request = request
+        self._url = url or self._src.url
+        self._raise = raise_on_error
+        self.report: Report | None = None
+
+    def _start(self, first: ChatCompletionChunk | None) -> _Run:
+        prof, reason = _resolve(self._profile, self._url, [first] if first is not None else [])
+        return _Run(
+            prof,
+            reason,
+            request=self._request,
+            ignore=self._ignore,
+            strict=self._strict,
+            framing=self._src.kind != "chunks",
+            http=self._src.http,
+            keep=False,
+            label=self._src.label,
+        )
+
+    def _end(self, run: _Run | None, facts: FramingFacts | None) -> None:
+        if run is None:
+            run = self._start(None)
+        self.report = run.finish(facts)
+        if self._raise and not self.report.ok:
+            raise StreamContractError(self.report)
+
+    def __iter__(self) -> Iterator[ChatCompletionChunk]:
+        src = self._src
+        if src.kind == "async":
+            raise TypeError("this source is async: iterate with `async for`")
+        run: _Run | None = None
+        if src.kind == "chunks":
+            assert src.chunks is not None
+            for item in src.chunks:
+                p = _to_chunk(item)
+                if p.chunk is None or p.kind != "chunk":
+                    continue
+                if run is None:
+                    run = self._start(p.chunk)
+                run.chunk(p.chunk, None)
+                yield p.chunk
+            if run is not None:
+                run.ctx.done = 1
+            self._end(run, None)
+            return
+        decoder = SSEDecoder()
+        pending: list[SSEEvent] = []
+        assert src.pieces is not None
+        for piece in src.pieces:
+            for ev in decoder.feed(piece):
+                chunk, run = self._one(run, ev, pending)
+                if chunk is not None:
+                    yield chunk
+        for ev in decoder.close():
+            chunk, run = self._one(run, ev, pending)
+            if chunk is not None:
+                yield chunk
+        if run is None and pending:
+            run = self._start(None)
+            for ev in pending:
+                run.event(ev)
+        self._end(run, decoder.facts)
+
+    async def __aiter__(self) -> AsyncIterator[ChatCompletionChunk]:
+        src = self._src
+        if src.kind == "chunks":
+            for parsed_chunk in self:
+                yield parsed_chunk
+            return
+        run: _Run | None = None
+        decoder = SSEDecoder()
+        pending: list[SSEEvent] = []
+        chunk: ChatCompletionChunk | None
+        async for piece in aiter_pieces(src):
+            for ev in decoder.feed(piece):
+                chunk, run = self._one(run, ev, pending)
+                if chunk is not None:
+                    yield chunk
+        for ev in decoder.close():
+            chunk, run = self._one(run, ev, pending)
+            if chunk is not None:
+                yield chunk
+        if run is None and pending:
+            run = self._start(None)
+            for ev in pending:
+                run.event(ev)
+        self._end(run, decoder.facts)
+
+    def _one(
+        self, run: _Run | None, ev: SSEEvent, pending: list[SSEEvent]
+    ) -> tuple[ChatCompletionChunk | None, _Run | None]:
+        if run is not None:
+            return run.event(ev), run
+        # Hold events until the first chunk fixes the profile.
+        parsed = None
+        if ev.has_data and not ev.data.startswith("[DONE]"):
+            parsed = parse_payload(ev.data)
+        if parsed is None or parsed.kind != "chunk":
+            pending.append(ev)
+            return None, None
+        run = self._start(parsed.chunk)
+        for old in pending:
+            run.event(old)
+        pending.clear()
+        return run.event(ev, parsed), run
+
+
+def iter_checked_chunks(
+    source: Any,
+    *,
+    profile: str | Profile = "auto",
+    ignore: Iterable[str] = (),
+    strict: bool = False,
+    request: dict[str, Any] | None = None,
+    url: str | None = None,
+) -> Iterator[ChatCompletionChunk]:
+    """Yield each typed chunk as it arrives, checked on the way; raises at the end on failure."""
+    yield from CheckedChunks(
+        source, profile=profile, ignore=ignore, strict=strict, request=request, url=url
+    )

@@ -1,0 +1,152 @@
+"""SSE event payload -> typed chunk, lenient where the schema is broken.
+
+The fast path is one ``model_validate_json`` per payload. Only when that fails does the slow path
+run: classify the failure (not JSON, not an object, or wrong field types), keep every schema error
+with its field path, null out the offending values and validate again, so the rules still see a
+typed chunk and the report can say everything that is wrong, not only the first pydantic error.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from .models import ChatCompletionChunk, ErrorObject
+
+__all__ = ["ParsedPayload", "SchemaError", "format_path", "parse_payload"]
+
+_validate_json = ChatCompletionChunk.model_validate_json
+_MAX_REPAIRS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaError:
+    """A JSON value of the wrong type, at ``path`` (e.g. ``choices[0].delta.content``)."""
+
+    path: str
+    message: str
+    value: str
+
+
+@dataclass(slots=True)
+class ParsedPayload:
+    """What one ``data`` payload turned out to be: a chunk, an error object, or not a chunk."""
+
+    kind: str  # "chunk" | "error" | "invalid"
+    chunk: ChatCompletionChunk | None = None
+    error: ErrorObject | None = None
+    problem: str | None = None
+    schema_errors: list[SchemaError] = field(default_factory=list)
+
+
+def format_path(loc: tuple[Any, ...]) -> str:
+    """``("choices", 0, "delta")`` -> ``choices[0].delta``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _short(value: Any) -> str:
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _real_loc(doc: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The part of a pydantic error location that exists in ``doc`` (drops union tags)."""
+    out: list[Any] = []
+    node = doc
+    for part in loc:
+        in_dict = isinstance(node, dict) and isinstance(part, str) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_dict or in_list:
+            node = node[part]
+        else:
+            break
+        out.append(part)
+    return tuple(out)
+
+
+def _null_out(doc: Any, loc: tuple[Any, ...]) -> bool:
+    """Replace the value at ``loc`` by None (in an object) or {} (in a list)."""
+    if not loc:
+        return False
+    parent = doc
+    for part in loc[:-1]:
+        parent = parent[part]
+    last = loc[-1]
+    if isinstance(parent, list):
+        parent[last] = {}
+    else:
+        parent[last] = None
+    return True
+
+
+def parse_payload(data: str) -> ParsedPayload:
+    """Parse one event's ``data`` into a chunk, an in-stream error, or an ``invalid`` verdict."""
+    try:
+        chunk = _validate_json(data)
+    except ValidationError as exc:
+        return _slow_path(data, exc)
+    except (ValueError, RecursionError) as exc:  # pragma: no cover - pydantic wraps these
+        return ParsedPayload("invalid", problem=f"not JSON: {exc}")
+    if chunk.error is not None and chunk.choices is None:
+        return ParsedPayload("error", chunk=chunk, error=chunk.error)
+    return ParsedPayload("chunk", chunk=chunk)
+
+
+def _slow_path(data: str, exc: ValidationError) -> ParsedPayload:
+    errors = exc.errors(include_url=False)
+    if any(e["type"] in ("json_invalid", "json_type") for e in errors):
+        msg = next(e["msg"] for e in errors if e["type"] in ("json_invalid", "json_type"))
+        return ParsedPayload("invalid", problem=f"not valid JSON ({msg})")
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError) as err:
+        return ParsedPayload("invalid", problem=f"not valid JSON ({err})")
+    if not isinstance(doc, dict):
+        kind = "null" if doc is None else type(doc).__name__
+        kind = {
+            "list": "an array",
+            "str": "a string",
+            "int": "a number",
+            "float": "a number",
+            "bool": "a boolean",
+        }.get(kind, kind)
+        return ParsedPayload("invalid", problem=f"payload is {kind}, not a JSON object")
+    schema: list[SchemaError] = []
+    seen: set[str] = set()
+    for _ in range(_MAX_REPAIRS):
+        changed = False
+        for item in errors:
+            loc = _real_loc(doc, tuple(item["loc"]))
+            path = format_path(loc)
+            if path and path not in seen:
+                seen.add(path)
+                schema.append(SchemaError(path, item["msg"], _short(item.get("input"))))
+            changed |= _null_out(doc, loc)
+        if not changed:
+            break
+        try:
+            chunk = ChatCompletionChunk.model_validate_json(json.dumps(doc))
+        except ValidationError as again:
+            errors = again.errors(include_url=False)
+            continue
+        if chunk.error is not None and chunk.choices is None:
+            return ParsedPayload("error", chunk=chunk, error=chunk.error, schema_errors=schema)
+        return ParsedPayload("chunk", chunk=chunk, schema_errors=schema)
+    return ParsedPayload(
+        "chunk",
+        chunk=ChatCompletionChunk.model_construct(),
+        schema_errors=schema,
+        problem="the chunk could not be repaired for checking",
+    )

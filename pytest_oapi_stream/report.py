@@ -23,6 +23,7 @@ __all__ = [
     "StreamContractError",
     "Violation",
     "excerpt",
+    "excerpt_at",
 ]
 
 Severity = Literal["error", "warn", "info"]
@@ -41,6 +42,17 @@ def excerpt(text: str | None, limit: int = _EXCERPT_LEN) -> str | None:
     if len(one_line) <= limit:
         return one_line
     return one_line[: limit - 1] + "…"
+
+
+def excerpt_at(text: str | None, key: str | None, limit: int = _EXCERPT_LEN) -> str | None:
+    """An excerpt of ``text`` that starts near the JSON key ``key`` (so the reader sees it)."""
+    if text is None or not key:
+        return excerpt(text, limit)
+    at = text.find(f'"{key}"')
+    if at <= 0:
+        return excerpt(text, limit)
+    start = max(0, at - 20)
+    return excerpt("…" + text[start:], limit)
 
 
 @dataclass(frozen=True, slots=True)

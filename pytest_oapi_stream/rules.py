@@ -30,7 +30,7 @@ from .models import (
     Usage,
     spec_fields,
 )
-from .report import SEVERITY_RANK, Severity, Violation, excerpt
+from .report import SEVERITY_RANK, Severity, Violation, excerpt, excerpt_at
 
 if TYPE_CHECKING:
     from .profiles import Profile
@@ -134,8 +134,13 @@ class RuleContext:
         text: str | None = None,
         minor: bool = False,
         needs_request: bool = False,
+        key: str | None = None,
     ) -> None:
-        """Record a finding; its severity comes from the profile (one lower when ``minor``)."""
+        """Record a finding; its severity comes from the profile (one lower when ``minor``).
+
+        The excerpt is ``text`` (default: the current chunk's JSON) from near the JSON ``key``
+        (default: the last name in ``path``), so the reader sees the offending value.
+        """
         level = self.levels[code]
         if level == 0:
             return
@@ -154,15 +159,15 @@ class RuleContext:
                 chunk=chunk,
                 message=message,
                 path=path,
-                excerpt=excerpt(text),
+                excerpt=excerpt_at(text, key or _last_key(path)),
             )
         )
 
-    def tally(self, key: str, chunk: int, message: str) -> None:
+    def tally(self, key: str, chunk: int, message: str, field: str | None = None) -> None:
         """Count a finding that is reported once per stream with its first place."""
         t = self.tallies.get(key)
         if t is None:
-            self.tallies[key] = _Tally(chunk, message, excerpt(self.raw))
+            self.tallies[key] = _Tally(chunk, message, excerpt_at(self.raw, field))
         else:
             t.count += 1
 
@@ -178,6 +183,15 @@ class RuleContext:
 
 
 _NAMES: dict[int, Severity] = {1: "info", 2: "warn", 3: "error"}
+
+
+def _last_key(path: str | None) -> str | None:
+    """``choices[0].delta.role`` -> ``role``."""
+    if not path:
+        return None
+    last = path.rsplit(".", 1)[-1]
+    return last.split("[", 1)[0] or None
+
 
 EventCheck = Callable[[RuleContext, "SSEEvent"], None]
 ChunkCheck = Callable[[RuleContext, ChatCompletionChunk], None]
@@ -328,7 +342,12 @@ def _done_end(ctx: RuleContext) -> None:
 
 def _object_chunk(ctx: RuleContext, c: ChatCompletionChunk) -> None:
     if c.object != "chat.completion.chunk" and not ctx.is_filter:
-        ctx.tally("OAS009", ctx.pos, f"object is {c.object!r}, not 'chat.completion.chunk'")
+        ctx.tally(
+            "OAS009",
+            ctx.pos,
+            f"object is {c.object!r}, not 'chat.completion.chunk'",
+            field="object",
+        )
 
 
 def _object_end(ctx: RuleContext) -> None:
@@ -409,7 +428,12 @@ def _enum_chunk(ctx: RuleContext, c: ChatCompletionChunk) -> None:
                 )
     tier = c.service_tier
     if tier is not None and tier not in SERVICE_TIERS and tier not in prof.service_tiers:
-        ctx.tally("OAS012-tier", ctx.pos, f"service_tier {tier!r} is not one of the spec's")
+        ctx.tally(
+            "OAS012-tier",
+            ctx.pos,
+            f"service_tier {tier!r} is not one of the spec's",
+            field="service_tier",
+        )
 
 
 def _enum_end(ctx: RuleContext) -> None:
@@ -478,14 +502,22 @@ def _constancy_chunk(ctx: RuleContext, c: ChatCompletionChunk) -> None:
     if ref is None:
         return
     if c.id != ref.id and c.id:
-        ctx.tally("OAS015", ctx.pos, f"id {c.id!r} differs from the first chunk's {ref.id!r}")
+        ctx.tally(
+            "OAS015", ctx.pos, f"id {c.id!r} differs from the first chunk's {ref.id!r}", field="id"
+        )
     if c.created != ref.created and c.created is not None:
         ctx.tally(
-            "OAS016", ctx.pos, f"created {c.created} differs from the first chunk's {ref.created}"
+            "OAS016",
+            ctx.pos,
+            f"created {c.created} differs from the first chunk's {ref.created}",
+            field="created",
         )
     if c.model != ref.model and c.model:
         ctx.tally(
-            "OAS017", ctx.pos, f"model {c.model!r} differs from the first chunk's {ref.model!r}"
+            "OAS017",
+            ctx.pos,
+            f"model {c.model!r} differs from the first chunk's {ref.model!r}",
+            field="model",
         )
     fp = c.system_fingerprint
     if fp is not None:
@@ -501,6 +533,7 @@ def _constancy_chunk(ctx: RuleContext, c: ChatCompletionChunk) -> None:
             "OAS018-tier",
             ctx.pos,
             f"service_tier {c.service_tier!r} differs from {ref.service_tier!r}",
+            field="service_tier",
         )
 
 
@@ -594,6 +627,7 @@ def _role_chunk(ctx: RuleContext, c: ChatCompletionChunk) -> None:
                 ctx.pos,
                 f"role repeated in a later delta of choice {ch.index}; openai-python's "
                 "accumulator makes it 'assistantassistant'",
+                field="role",
             )
 
 
@@ -643,7 +677,7 @@ def _noise_chunk(ctx: RuleContext, c: ChatCompletionChunk) -> None:
     for ch in c.choices or ():
         d = ch.delta
         if d is not None and d.tool_calls is not None and not d.tool_calls:
-            ctx.tally("OAS022-tools", ctx.pos, "`tool_calls: []` in a delta")
+            ctx.tally("OAS022-tools", ctx.pos, "`tool_calls: []` in a delta", field="tool_calls")
         if ch.index not in known or ch.finish_reason is not None or d is None:
             continue
         if not _has_payload(ch):
@@ -897,6 +931,7 @@ def _tool_chunk(ctx: RuleContext, c: ChatCompletionChunk) -> None:
                     ctx.pos,
                     "tool-call fragment without `index`; "
                     "openai-python raises 'Expected list delta entry to have an index key'",
+                    field="tool_calls",
                 )
                 continue
             if idx < 0:
@@ -1185,13 +1220,20 @@ def _created_chunk(ctx: RuleContext, c: ChatCompletionChunk) -> None:
     if t is None or ctx.is_filter:
         return
     if t > MS_THRESHOLD:
-        ctx.tally("OAS039-ms", ctx.pos, f"created {t} looks like milliseconds, not Unix seconds")
+        ctx.tally(
+            "OAS039-ms",
+            ctx.pos,
+            f"created {t} looks like milliseconds, not Unix seconds",
+            field="created",
+        )
     elif t == 0:
-        ctx.tally("OAS039-zero", ctx.pos, "created is 0 (a placeholder, not a time)")
+        ctx.tally(
+            "OAS039-zero", ctx.pos, "created is 0 (a placeholder, not a time)", field="created"
+        )
     elif t < EARLIEST_CREATED:
-        ctx.tally("OAS039-old", ctx.pos, f"created {t} is before 2020")
+        ctx.tally("OAS039-old", ctx.pos, f"created {t} is before 2020", field="created")
     elif t > ctx.now + FUTURE_SLACK:
-        ctx.tally("OAS039-future", ctx.pos, f"created {t} is in the future")
+        ctx.tally("OAS039-future", ctx.pos, f"created {t} is in the future", field="created")
 
 
 def _created_secs_end(ctx: RuleContext) -> None:
@@ -1212,6 +1254,7 @@ def _fffd_chunk(ctx: RuleContext, c: ChatCompletionChunk) -> None:
                     "OAS040",
                     ctx.pos,
                     f"U+FFFD in {name}: a character was split and decoded per token",
+                    field="content",
                 )
                 break
 

@@ -1,0 +1,248 @@
+"""The ``oapi-stream`` command: check recorded streams outside pytest (and serve, diff, report).
+
+``oapi-stream check PATH...`` takes ``.sse`` files, vcrpy cassettes (every streamed chat
+completion in them, with its recorded request) and folders (recursively). Exit 0: no failing
+violation; 1: violations; 2: unreadable input or bad usage, with a one-line reason, no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from . import __version__
+from .check import check_chunk_stream
+from .profiles import PROFILES, get_profile
+from .report import Report, Violation, use_color
+
+__all__ = ["main"]
+
+_SSE_SUFFIXES = (".sse",)
+_CASSETTE_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class UsageFailure(Exception):
+    """Bad input or usage: printed as one line, exit status 2."""
+
+
+@dataclass
+class Result:
+    """One checked stream: where it came from and its report."""
+
+    path: str
+    stream: int
+    report: Report
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``results[]`` entry of ``--format json``."""
+        return {
+            "path": self.path,
+            "stream": self.stream,
+            "profile": self.report.profile.name,
+            "ok": self.report.ok,
+            "violations": [
+                {k: v.to_json()[k] for k in ("code", "rule", "severity", "chunk", "message")}
+                for v in self.report.violations
+            ],
+        }
+
+
+def _expand(paths: Sequence[str]) -> list[Path]:
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(
+                p for p in path.rglob("*")
+                if p.is_file() and p.suffix in _SSE_SUFFIXES + _CASSETTE_SUFFIXES
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            files.extend(f for f in found if f.suffix in _SSE_SUFFIXES or _looks_like_cassette(f))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise UsageFailure(f"{raw}: no such file or folder")
+    return files
+
+
+def _looks_like_cassette(path: Path) -> bool:
+    try:
+        with path.open("r", encoding="utf-8", errors="replace") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    return "interactions" in head
+
+
+def _cassette_streams(path: Path) -> Iterator[tuple[int, Any]]:
+    from .cassettes import load_interactions
+
+    try:
+        interactions = load_interactions(path)
+    except Exception as exc:  # the YAML/vcrpy layer raises many types; all mean unreadable
+        raise UsageFailure(f"{path}: not a readable vcrpy cassette ({type(exc).__name__}: "
+                           f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+    n = 0
+    for inter in interactions:
+        if inter.is_chat_stream:
+            yield n, inter
+            n += 1
+
+
+def _check_paths(args: argparse.Namespace) -> list[Result]:
+    results: list[Result] = []
+    files = _expand(args.paths)
+    if not files:
+        raise UsageFailure("nothing to check: no .sse file or cassette under "
+                           + ", ".join(args.paths))
+    opts: dict[str, Any] = {"profile": args.profile, "ignore": args.ignore, "strict": args.strict}
+    for path in files:
+        if path.suffix in _SSE_SUFFIXES:
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise UsageFailure(f"{path}: cannot read ({exc.strerror})") from None
+            results.append(Result(str(path), 0, check_chunk_stream(data, **opts)))
+            results[-1].report.source = str(path)
+            continue
+        for n, inter in _cassette_streams(path):
+            report = check_chunk_stream(inter.body, request=inter.request_json, url=inter.uri,
+                                        **opts)
+            report.source = f"{path} #{n}"
+            results.append(Result(str(path), n, report))
+    return results
+
+
+_COLORS = {"error": "\x1b[31m", "warn": "\x1b[33m", "info": "\x1b[2m", "ok": "\x1b[32m",
+           "bold": "\x1b[1m", "reset": "\x1b[0m"}
+
+
+def _paint(text: str, style: str, color: bool) -> str:
+    return f"{_COLORS[style]}{text}{_COLORS['reset']}" if color else text
+
+
+def _print_text(results: list[Result], out: TextIO, *, verbose: bool, color: bool) -> None:
+    failed = 0
+    for res in results:
+        rep = res.report
+        shown = [v for v in rep.violations if verbose or v.severity != "info"]
+        verdict = _paint("ok", "ok", color) if rep.ok else _paint("FAIL", "error", color)
+        if not rep.ok:
+            failed += 1
+        label = res.path + (f" #{res.stream}" if res.path.endswith(_CASSETTE_SUFFIXES) else "")
+        out.write(f"{verdict}  {_paint(label, 'bold', color)}  [profile {rep.profile.name}: "
+                  f"{rep.profile_reason}]\n")
+        if shown:
+            rows = [_row(v) for v in shown]
+            widths = [max(len(r[i]) for r in rows) for i in range(4)]
+            for v, row in zip(shown, rows):
+                cells = [row[i].ljust(widths[i]) for i in range(4)]
+                cells[2] = _paint(cells[2], v.severity, color)
+                out.write("    " + "  ".join(cells) + "  " + row[4] + "\n")
+                if v.excerpt and verbose:
+                    out.write("    " + " " * (sum(widths) + 8) + "> " + v.excerpt + "\n")
+    total = len(results)
+    summary = f"{total} stream(s) checked: {total - failed} ok, {failed} failed"
+    out.write(_paint(summary, "error" if failed else "ok", color) + "\n")
+
+
+def _row(v: Violation) -> tuple[str, str, str, str, str]:
+    where = "stream" if v.chunk is None else f"chunk {v.chunk}"
+    return (v.code, v.rule, v.severity, where, v.message)
+
+
+def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        get_profile(args.profile) if args.profile != "auto" else None
+    except ValueError as exc:
+        raise UsageFailure(str(exc)) from None
+    try:
+        results = _check_paths(args)
+    except ValueError as exc:  # unknown --ignore code, bad profile
+        raise UsageFailure(str(exc)) from None
+    if args.format == "json":
+        json.dump({"results": [r.to_json() for r in results]}, out, indent=2)
+        out.write("\n")
+    else:
+        color = use_color(out) and not args.no_color
+        _print_text(results, out, verbose=args.verbose, color=color)
+    return 0 if all(r.report.ok for r in results) else 1
+
+
+def _split_codes(value: str) -> list[str]:
+    return [c.strip() for c in value.split(",") if c.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``oapi-stream`` (all subcommands)."""
+    parser = argparse.ArgumentParser(
+        prog="oapi-stream",
+        description="Contract checks for OpenAI-compatible streaming chat completions.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    check = sub.add_parser(
+        "check", help="check .sse files, vcrpy cassettes or folders of them",
+        description="Check every stream; exit 0 when none fails, 1 on violations, 2 on bad input.",
+    )
+    check.add_argument("paths", nargs="+", metavar="PATH", help=".sse file, cassette or folder")
+    check.add_argument("--profile", default="auto",
+                       help=f"provider profile: auto (default), {', '.join(PROFILES)}")
+    check.add_argument("--strict", action="store_true", help="warnings fail too")
+    check.add_argument("--ignore", type=_split_codes, default=[], metavar="CODE,...",
+                       help="rule codes or names to skip, comma-separated")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("-v", "--verbose", action="store_true",
+                       help="show info-level findings and excerpts")
+    check.add_argument("--no-color", action="store_true", help="never colour the output")
+    sub.add_parser("serve", help="serve a scripted stream on 127.0.0.1 (see `serve --help`)",
+                   add_help=False)
+    try:
+        from .cli_contracts import add_contract_commands
+    except ImportError:  # pragma: no cover - the contract commands ship with the package
+        pass
+    else:
+        add_contract_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``oapi-stream`` and ``python -m pytest_oapi_stream``."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and args_list[0] == "serve":
+        from .server import serve_main
+
+        return serve_main(args_list[1:])
+    parser = build_parser()
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
+        return int(exc.code or 0)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        if args.command == "check":
+            return _cmd_check(args, sys.stdout)
+        handler = getattr(args, "handler", None)
+        if handler is None:
+            parser.print_help(sys.stderr)
+            return 2
+        return int(handler(args))
+    except UsageFailure as exc:
+        print(f"oapi-stream {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError, TypeError) as exc:
+        print(f"oapi-stream {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -136,7 +136,7 @@ _WHOLE = {name: _verdict(data) for name, data in {"clean": CLEAN, "text": TEXT}.
 def test_any_split_gives_same_chunks_and_verdict(name: str, cuts: list[int]) -> None:
     data = CLEAN if name == "clean" else TEXT
     points = sorted({c % (len(data) + 1) for c in cuts})
-    pieces = [data[a:b] for a, b in zip([0, *points], [*points, len(data)])]
+    pieces = [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
     assert _verdict(pieces) == _WHOLE[name]
 
 

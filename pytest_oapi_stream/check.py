@@ -201,7 +201,7 @@ class _Run:
             messages=messages,
             usage=usage,
             comments=comments,
-            extensions={p: 0 for p in sorted(ctx.ext_seen)},
+            extensions=dict(sorted(ctx.ext_seen.items())),
             profile=ctx.profile,
             errors=self.errors,
             done=ctx.done > 0,

@@ -89,7 +89,7 @@ class RuleContext:
     error_after: int = 0
     usages: list[tuple[int, Usage, bool]] = field(default_factory=list)
     annotation_after_usage: int = 0
-    ext_seen: set[str] = field(default_factory=set)
+    ext_seen: dict[str, int] = field(default_factory=dict)  # path -> first chunk index
     tool_ids: dict[str, int] = field(default_factory=dict)
     reasoning_fields: set[str] = field(default_factory=set)
     fingerprints: set[str] = field(default_factory=set)
@@ -452,7 +452,7 @@ def _ext_check(ctx: RuleContext, obj: BaseModel, prefix: str, spec: frozenset[st
         path = prefix + name
         if path in ctx.ext_seen:
             continue
-        ctx.ext_seen.add(path)
+        ctx.ext_seen[path] = ctx.pos
         if ctx.profile.allows_extension(path):
             continue
         known = "" if name in type(obj).model_fields else " (unknown to the models, kept)"

@@ -405,6 +405,12 @@ PROVIDER_STYLES: Mapping[str, ProviderStyle] = {
         id_format="chatcmpl-uuid",
         system_fingerprint="fp_f8b414701e",
         deviations=(
+            _d(
+                "delta_drop",
+                "groq__kimi-k2_usage-twice.sse",
+                kinds=("role",),
+                keys=("refusal",),
+            ),
             # Whole tool call (id, name, complete arguments) in one fragment.
             _d("whole_tool_calls", "groq__llama-3.3-70b_tool-call-single-chunk.sse"),
             # x_groq {id, seed} on the first chunk; x_groq {id, usage} and top-level usage with
@@ -476,6 +482,13 @@ PROVIDER_STYLES: Mapping[str, ProviderStyle] = {
         id_format="hex32",
         system_fingerprint=None,
         deviations=(
+            # First delta {"role": "assistant", "content": ""}, no refusal key.
+            _d(
+                "delta_drop",
+                "mistral__mistral-large_finish-length.sse",
+                kinds=("role",),
+                keys=("refusal",),
+            ),
             # No logprobs key on choices, no system_fingerprint.
             _d(
                 "remove_choice_keys", "mistral__mistral-large_finish-length.sse", keys=("logprobs",)
@@ -540,6 +553,12 @@ PROVIDER_STYLES: Mapping[str, ProviderStyle] = {
         deviations=(
             _d("reasoning_field", "vllm__qwen_named-tool-finish-stop.sse", name="reasoning"),
             _d(
+                "delta_drop",
+                "vllm-crusoe__llama-3.3-70b_prompt-token-ids.sse",
+                kinds=("role",),
+                keys=("refusal",),
+            ),
+            _d(
                 "chunk_fields",
                 "vllm-crusoe__llama-3.3-70b_prompt-token-ids.sse",
                 kinds=("first",),
@@ -578,6 +597,12 @@ PROVIDER_STYLES: Mapping[str, ProviderStyle] = {
                 kinds=("role",),
                 fields={"content": None},
                 replace=True,
+            ),
+            _d(
+                "delta_drop",
+                "llamacpp__gpt-oss-20b_tool-call-timings.sse",
+                kinds=("role",),
+                keys=("refusal",),
             ),
             _d(
                 "remove_choice_keys",
@@ -946,6 +971,17 @@ def _op_delta_fields(
                         delta.setdefault(k, v)
 
 
+def _op_delta_drop(
+    events: list[_Ev], ctx: _Ctx, *, kinds: Sequence[str], keys: Sequence[str]
+) -> None:
+    for ev in _selected(events, kinds):
+        for ch in _choices_of(ev):
+            delta = ch.get("delta")
+            if isinstance(delta, dict):
+                for k in keys:
+                    delta.pop(k, None)
+
+
 def _op_chunk_fields(
     events: list[_Ev], ctx: _Ctx, *, kinds: Sequence[str], fields: Mapping[str, Any]
 ) -> None:
@@ -1136,6 +1172,7 @@ _OPS: Mapping[str, _Op] = {
     "prologue": _op_prologue,
     "choice_fields": _op_choice_fields,
     "delta_fields": _op_delta_fields,
+    "delta_drop": _op_delta_drop,
     "chunk_fields": _op_chunk_fields,
     "comments": _op_comments,
     "reasoning_field": _op_reasoning_field,

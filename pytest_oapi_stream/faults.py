@@ -262,6 +262,7 @@ _TABLE: tuple[Fault, ...] = (
         "flag",
         "OAS026",
         "Put a running usage on every chunk (vLLM continuous_usage_stats, SiliconFlow).",
+        also=("OAS027",),
         chunk_transform=_usage_every_chunk,
     ),
     Fault(
@@ -286,7 +287,6 @@ _TABLE: tuple[Fault, ...] = (
         "int",
         "OAS038",
         "Replace JSON chunk N and everything after it by an OpenAI error payload; no [DONE].",
-        also=("OAS023",),
         chunk_transform=_error_event_at,
     ),
     Fault(

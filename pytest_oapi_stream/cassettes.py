@@ -171,17 +171,21 @@ class VcrInternalsError(CassetteError):
 # --------------------------------------------------------------------------------------------
 
 
-def fix_record_flag(args: list[str]) -> None:
-    """Rewrite a bare ``--oapi-record`` followed by a test path into ``--oapi-record=all``.
+def fix_record_flag(args: list[str]) -> bool:
+    """Rewrite a bare ``--oapi-record`` not followed by a mode into ``--oapi-record=all``.
 
     ``--oapi-record`` takes an optional value (``all`` or ``missing``); argparse would swallow
-    the path in ``pytest --oapi-record tests/test_x.py`` as that value. Edits ``args`` in place.
+    the path in ``pytest --oapi-record tests/test_x.py`` as that value. Edits ``args`` in
+    place; returns True when it changed something.
     """
+    changed = False
     for i, arg in enumerate(args):
         if arg == "--":
-            return
+            break
         if arg == "--oapi-record" and (i + 1 == len(args) or args[i + 1] not in ("all", "missing")):
             args[i] = "--oapi-record=all"
+            changed = True
+    return changed
 
 
 # --------------------------------------------------------------------------------------------
@@ -250,7 +254,7 @@ _NOT_BLOCK_SAFE = re.compile(
 
 def _block_safe(text: str) -> bool:
     """True when ``text`` survives a YAML literal block byte for byte (no trailing spaces)."""
-    return "\n" in text and _NOT_BLOCK_SAFE.search(text) is None
+    return "\n" in text and bool(text.strip("\n")) and _NOT_BLOCK_SAFE.search(text) is None
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc]
@@ -1013,6 +1017,7 @@ def _cassette_class() -> type[Any]:
             oapi_unmatched: list[UnmatchedRequestError]
 
             def can_play_response_for(self, request: Any) -> bool:
+                __tracebackhide__ = True
                 playable = bool(super().can_play_response_for(request))
                 if not playable and self.write_protected and self.filter_request(request):
                     error = UnmatchedRequestError(_unmatched_message(self, request))
@@ -1133,7 +1138,10 @@ class CassetteSession:
         ]
 
     def stop(self, *, save: bool) -> bool:
-        """Unpatch; write the cassette if recording, ``save`` and anything new. True if written."""
+        """Unpatch; in record mode with ``save`` (the test passed) write the cassette.
+
+        Returns True when a file was written (an empty cassette when the test sent nothing).
+        """
         self._stack.close()
         context, self._context = self._context, None
         if context is None:
@@ -1141,6 +1149,11 @@ class CassetteSession:
         before = self.persister.writes
         if save and self.mode == "record":
             context.__exit__(None, None, None)
+            if self.persister.writes == before:
+                # The test sent nothing: write an empty cassette, so that replay finds one.
+                self.persister.save_cassette(
+                    self.options.path, {"requests": [], "responses": []}, ReadableYamlSerializer()
+                )
         else:
             # vcrpy writes on a clean exit; an exception (record_on_exception=False) skips it.
             discard = _Discard()
@@ -1343,7 +1356,7 @@ class RunStats:
         if self.live:
             parts.append(f"{self.live} live")
         if self.not_written:
-            parts.append(f"{self.not_written} not written (test failed or sent nothing)")
+            parts.append(f"{self.not_written} not written (the test failed)")
         if self.unmatched:
             parts.append(f"{self.unmatched} with unmatched requests")
         lines = ["cassettes: " + ", ".join(parts)]

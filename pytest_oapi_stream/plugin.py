@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import dataclasses
 import os
 from collections.abc import Generator, Iterator
@@ -76,7 +77,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         nargs="?",
         const="all",
         default=None,
-        choices=("all", "missing"),
+        metavar="all|missing",
         dest="oapi_record",
         help="record cassettes from the live endpoint: all (default: write missing ones and "
         "re-record existing ones) or missing (write only missing ones). ini: oapi_record_mode.",
@@ -155,8 +156,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_load_initial_conftests(
     early_config: pytest.Config, parser: pytest.Parser, args: list[str]
 ) -> None:
-    """Keep ``pytest --oapi-record tests/x.py`` from reading the path as the record mode."""
-    _c.fix_record_flag(args)
+    """Keep ``pytest --oapi-record tests/x.py`` from reading the path as the record mode.
+
+    argparse gives an optional value to the option, so the path would become the mode; we
+    rewrite the flag to ``--oapi-record=all`` before pytest's final parse, and parse the
+    known arguments again so initial conftests are found next to that path.
+    """
+    if _c.fix_record_flag(args):
+        early_config.known_args_namespace = parser.parse_known_args(
+            args, namespace=copy.copy(early_config.option)
+        )
 
 
 def _settings(config: pytest.Config) -> Settings:
@@ -164,6 +173,10 @@ def _settings(config: pytest.Config) -> Settings:
     record, live = getattr(opt, "oapi_record", None), getattr(opt, "oapi_live", False)
     if record and live:
         raise pytest.UsageError("--oapi-record and --oapi-live exclude each other; pick one.")
+    if record is not None and record not in ("all", "missing"):
+        raise pytest.UsageError(
+            f"--oapi-record={record}: the record mode is all (the default) or missing."
+        )
     mode = "live" if live else record or str(config.getini("oapi_record_mode")).strip()
     if mode not in _c.MODES:
         raise pytest.UsageError(
@@ -304,6 +317,7 @@ def _test_name(item: pytest.Item) -> str:
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     """After a passing test body: fail on unmatched requests and on contract violations."""
     result = yield
+    __tracebackhide__ = True
     handle = item.stash.get(_HANDLE, None)
     if handle is not None:
         if handle.session.unmatched:  # the test swallowed the error; fail anyway
@@ -374,14 +388,17 @@ def oapi_cassette(
             mp.setenv("OPENAI_API_KEY", _c.PLACEHOLDER_API_KEY)
         if settings.base_url and not os.environ.get("OPENAI_BASE_URL"):
             mp.setenv("OPENAI_BASE_URL", settings.base_url)
+        problem = None
         try:
             session.start()
         except _c.CassetteMissingError as exc:
             stats.missing += 1
             stats.missing_tests.append(item.nodeid)
-            pytest.fail(str(exc), pytrace=False)
+            problem = str(exc)
         except _c.CassetteError as exc:
-            pytest.fail(str(exc), pytrace=False)
+            problem = str(exc)
+        if problem is not None:  # outside the except block: no chained traceback
+            pytest.fail(problem, pytrace=False)
         handle = _c.CassetteHandle(session, checks)
         item.stash[_HANDLE] = handle
         try:

@@ -1,4 +1,4 @@
-"""Unit tests of the vcrpy layer (``cassettes.py``): serializer, persister, matcher, filters, splits.
+"""Unit tests of the vcrpy layer (``cassettes.py``): serializer, persister, matcher, splits.
 
 No pytest plumbing here; the plugin is tested with pytester in ``test_plugin*.py`` and the real
 clients against a real loopback server in ``test_cassettes_clients.py``.
@@ -108,7 +108,7 @@ def test_any_text_body_roundtrips(body: str) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.text(alphabet="ab \n{}\":é🙂", max_size=12), min_size=1, max_size=6))
+@given(st.lists(st.text(alphabet='ab \n{}":é🙂', max_size=12), min_size=1, max_size=6))
 def test_block_safe_bodies_use_literal_blocks(lines: list[str]) -> None:
     body = "\n".join(lines) + "\n"
     text, loaded = _roundtrip(body.encode())
@@ -174,7 +174,9 @@ def test_persister_load_switch(tmp_path: Path) -> None:
 
 def test_load_interactions_reads_a_cassette_file(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
-    c.AtomicPersister().save_cassette(path, _cassette_dict(SSE.encode()), c.ReadableYamlSerializer())
+    c.AtomicPersister().save_cassette(
+        path, _cassette_dict(SSE.encode()), c.ReadableYamlSerializer()
+    )
     [interaction] = c.load_interactions(path)
     assert interaction.body == SSE.encode()
     assert interaction.request_json == {"model": "m", "stream": True}
@@ -273,9 +275,11 @@ def test_rechunked_replay_refuses_changed_vcrpy_internals(monkeypatch: pytest.Mo
     def changed(response: Any, module: Any, extra: Any) -> None: ...
 
     monkeypatch.setattr(httpx_stubs, "_deserialize_response", changed)
-    with pytest.raises(c.VcrInternalsError, match="oapi_rechunk = off"):
-        with c.rechunked_replay("random", 0):
-            pass
+    with (
+        pytest.raises(c.VcrInternalsError, match="oapi_rechunk = off"),
+        c.rechunked_replay("random", 0),
+    ):
+        pass
     with c.rechunked_replay("off", 0):  # "off" patches nothing, so it still works
         pass
 
@@ -287,9 +291,11 @@ def test_rechunked_replay_restores_vcrpy() -> None:
     before = (httpx_stubs._deserialize_response, stubs.VCRHTTPResponse.stream)
     with c.rechunked_replay("random", 0):
         assert httpx_stubs._deserialize_response is not before[0]
-        with pytest.raises(c.CassetteError, match="two cassettes"):
-            with c.rechunked_replay("random", 1):
-                pass
+        with (
+            pytest.raises(c.CassetteError, match="two cassettes"),
+            c.rechunked_replay("random", 1),
+        ):
+            pass
     assert (httpx_stubs._deserialize_response, stubs.VCRHTTPResponse.stream) == before
 
 
@@ -301,7 +307,9 @@ def test_block_network_refuses_remote_hosts_only() -> None:
 
     with c.block_network("run with --oapi-record"):
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        with pytest.raises(c.NetworkBlockedError, match=r"203\.0\.113\.9:443 is blocked\. run with"):
+        with pytest.raises(
+            c.NetworkBlockedError, match=r"203\.0\.113\.9:443 is blocked\. run with"
+        ):
             s.connect(("203.0.113.9", 443))
         with pytest.raises(c.NetworkBlockedError):
             s.connect_ex(("203.0.113.9", 443))

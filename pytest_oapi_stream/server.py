@@ -403,6 +403,8 @@ class _Handler(BaseHTTPRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Protocol-level errors (bad request line, huge headers) as OpenAI-style JSON."""
         self.close_connection = True
+        if self.request_version == "HTTP/0.9":  # unparsable request line: answer HTTP/1.0
+            self.request_version = "HTTP/1.0"
         self._send_body(code, error_body(code, message or explain), close=True)
 
     def _send_body(

@@ -12,9 +12,11 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import fastpath
 from .assembly import AssembledMessage
+from .fastpath import PlainChunkGate
 from .models import ChatCompletionChunk, Usage
-from .parse import ParsedPayload, parse_payload
+from .parse import ParsedPayload, parse_chunk, parse_payload
 from .profiles import Profile, detect_profile, get_profile
 from .report import Report, StreamContractError
 from .rules import RULES, HttpInfo, RuleContext, error_event, stream_usage
@@ -112,16 +114,36 @@ class _Run:
         self.json_on = ctx.active("OAS007")
         self.types_on = ctx.active("OAS013")
         self.filter_chunks = profile.filter_chunks
+        # Fast path (fastpath.py): plain events and chunks skip checks that cannot find anything.
+        self.plain_events = fastpath.covers_events(self.event_checks)
+        self.gate = (
+            PlainChunkGate(ctx, self.chunk_checks)
+            if PlainChunkGate.usable(self.chunk_checks)
+            else None
+        )
 
     def event(
-        self, ev: SSEEvent, parsed: ParsedPayload | None = None
+        self, ev: SSEEvent, parsed: ChatCompletionChunk | ParsedPayload | None = None
     ) -> ChatCompletionChunk | None:
-        """Check one SSE event; returns its chunk when it carried one."""
+        """Check one SSE event; returns its chunk when it carried one.
+
+        ``parsed`` is what :func:`parse_chunk` made of the event's data, when already known.
+        """
         ctx = self.ctx
         self.events += 1
         ctx.last_event = ev
-        for check in self.event_checks:
-            check(ctx, ev)
+        # One `data: ` line and nothing else (fastpath.plain_event, inlined: it is per event).
+        if not (
+            self.plain_events
+            and ev.data_lines == 1
+            and not ev.nospace
+            and ev.event is None
+            and ev.id is None
+            and ev.retry is None
+            and not ev.other_fields
+        ):
+            for check in self.event_checks:
+                check(ctx, ev)
         if not ev.has_data:
             return None
         data = ev.data
@@ -136,7 +158,12 @@ class _Run:
             ctx.emit("OAS008", None, f"terminator {data[:20]!r} is not exactly `[DONE]`")
             return None
         if parsed is None:
-            parsed = parse_payload(data)
+            parsed = parse_chunk(data)
+        if not isinstance(parsed, ParsedPayload):  # a valid chunk: the common case
+            if ev.event == "error":
+                error_event(ctx, ev, None)
+            self.chunk(parsed, data)
+            return parsed
         if parsed.kind == "invalid":
             if ev.event == "error":
                 error_event(ctx, ev, None)
@@ -168,6 +195,18 @@ class _Run:
         pos = ctx.chunks
         ctx.pos = pos
         ctx.raw = raw
+        gate = self.gate
+        if gate is not None and gate.admit(chunk):
+            # Every chunk check is a no-op here (fastpath.py): one choice, nothing new, so
+            # no filter chunk and no usage; only the assembler has something to do.
+            ctx.is_filter = False
+            if ctx.error_events:
+                ctx.error_after += 1
+            ctx.asm.feed_choice(chunk.choices[0], pos)  # type: ignore[index]
+            ctx.chunks = pos + 1
+            if self.keep:
+                self.chunks.append(chunk)
+            return
         is_filter = self.filter_chunks and _is_filter_chunk(chunk)
         ctx.is_filter = is_filter
         if ctx.error_events:
@@ -475,6 +514,7 @@ class CheckedChunks:
         )
 
     def _end(self, run: _Run | None, facts: FramingFacts | None) -> None:
+        __tracebackhide__ = True
         if run is None:
             run = self._start(None)
         self.report = run.finish(facts)
@@ -482,6 +522,7 @@ class CheckedChunks:
             raise StreamContractError(self.report)
 
     def __iter__(self) -> Iterator[ChatCompletionChunk]:
+        __tracebackhide__ = True
         src = self._src
         if src.kind == "async":
             raise TypeError("this source is async: iterate with `async for`")
@@ -519,6 +560,7 @@ class CheckedChunks:
         self._end(run, decoder.facts)
 
     async def __aiter__(self) -> AsyncIterator[ChatCompletionChunk]:
+        __tracebackhide__ = True
         src = self._src
         if src.kind == "chunks":
             for parsed_chunk in self:
@@ -572,6 +614,7 @@ def iter_checked_chunks(
     url: str | None = None,
 ) -> Iterator[ChatCompletionChunk]:
     """Yield each typed chunk as it arrives, checked on the way; raises at the end on failure."""
+    __tracebackhide__ = True
     yield from CheckedChunks(
         source, profile=profile, ignore=ignore, strict=strict, request=request, url=url
     )

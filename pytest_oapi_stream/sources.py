@@ -56,10 +56,13 @@ def _http_info(resp: Any) -> HttpInfo:
 
 
 def _url_of(resp: Any) -> str | None:
-    request = getattr(resp, "request", None)
+    try:
+        request = getattr(resp, "request", None)  # httpx raises when a response has no request
+    except RuntimeError:
+        request = None
     try:
         url = getattr(request, "url", None) if request is not None else getattr(resp, "url", None)
-    except RuntimeError:  # httpx raises when a response has no request
+    except RuntimeError:
         url = None
     return str(url) if url is not None else None
 

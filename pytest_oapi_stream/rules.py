@@ -132,11 +132,12 @@ class RuleContext:
         *,
         path: str | None = None,
         text: str | None = None,
-        minor: bool = False,
+        minor: int = 0,
         needs_request: bool = False,
         key: str | None = None,
     ) -> None:
-        """Record a finding; its severity comes from the profile (one lower when ``minor``).
+        """Record a finding; its severity comes from the profile, ``minor`` levels lower
+        (``True`` = one) but never below info.
 
         The excerpt is ``text`` (default: the current chunk's JSON) from near the JSON ``key``
         (default: the last name in ``path``), so the reader sees the offending value.
@@ -145,7 +146,7 @@ class RuleContext:
         if level == 0:
             return
         if minor and level > 1:
-            level -= 1
+            level = max(1, level - minor)
         if needs_request and self.request is None:
             level = 1
             message += " (request unknown: reported as info)"
@@ -235,11 +236,28 @@ def _http_end(ctx: RuleContext) -> None:
     http = ctx.http
     if http is None:
         return
-    if http.status is not None and http.status != 200:
-        ctx.emit("OAS002", None, f"HTTP status {http.status} for a stream, expected 200")
+    status = http.status
     ctype = (http.content_type or "").split(";", 1)[0].strip().lower()
-    if http.content_type is not None and ctype != "text/event-stream":
-        ctx.emit("OAS002", None, f"Content-Type {http.content_type!r}, expected text/event-stream")
+    is_sse = ctype == "text/event-stream"
+    if status is not None and not 200 <= status < 300 and not is_sse and not ctx.chunks:
+        # A failure before the stream started, sent as the contract asks (non-2xx, not SSE).
+        ctx.emit(
+            "OAS002",
+            None,
+            f"HTTP status {status} ({http.content_type or 'no Content-Type'}): the request "
+            "failed before the stream started",
+            minor=True,
+        )
+        return
+    if status is not None and status != 200:
+        ctx.emit("OAS002", None, f"HTTP status {status} for a stream, expected 200")
+    if http.content_type is not None and not is_sse:
+        ctx.emit(
+            "OAS002",
+            None,
+            f"Content-Type {http.content_type!r}, expected text/event-stream"
+            + ("" if ctx.chunks else "; a 200 error body makes the SDKs end the stream silently"),
+        )
 
 
 def _line_endings_end(ctx: RuleContext) -> None:
@@ -306,11 +324,17 @@ def _event_field_event(ctx: RuleContext, ev: SSEEvent) -> None:
     ]
     names += list(ev.other_fields)
     if not ev.has_data:
+        fields = ", ".join(f"`{n}:`" for n in names) or "no fields"
+        known = ev.event is not None or ev.id is not None or ev.retry is not None
         ctx.emit(
             "OAS006",
             None,
-            f"event at line {ev.line} has {', '.join(names) or 'no fields'} "
-            "but no data; openai-python calls json() on it and raises",
+            f"event at line {ev.line} has {fields} but no `data:`; "
+            + (
+                "openai-python calls json() on it and raises"
+                if known
+                else "clients ignore unknown fields, so its payload is lost"
+            ),
         )
         return
     if names and ev.event != "error":
@@ -596,14 +620,16 @@ def _index_order_chunk(ctx: RuleContext, c: ChatCompletionChunk) -> None:
     if ctx.is_filter:
         return
     known = ctx.asm.choices
+    opened: set[int] = set()  # new indexes earlier in this chunk (0 and 2 together skip 1)
     for i, ch in enumerate(c.choices or ()):
         idx = ch.index
-        if idx is None or idx in known or idx < 0:
+        if idx is None or idx in known or idx < 0 or idx in opened:
             continue
-        expected = len(known)
-        if idx != expected and not any(
-            (o.index == expected) for o in (c.choices or ())[:i] if o.index is not None
-        ):
+        expected = 0
+        while expected in known or expected in opened:
+            expected += 1
+        opened.add(idx)
+        if idx != expected:
             ctx.emit(
                 "OAS020",
                 ctx.pos,
@@ -1032,8 +1058,8 @@ def _tool_args_end(ctx: RuleContext) -> None:
                 ctx.emit(
                     "OAS033",
                     call.first_chunk,
-                    f"{where} ({call.name}) has empty arguments",
-                    minor=True,
+                    f"{where} ({call.name}) has empty arguments (not even `{{}}`)",
+                    minor=2,  # info: vLLM sends "" for argument-less tools [vllm-test-fc]
                     text=None,
                 )
                 continue
@@ -1254,9 +1280,18 @@ def _fffd_chunk(ctx: RuleContext, c: ChatCompletionChunk) -> None:
                     "OAS040",
                     ctx.pos,
                     f"U+FFFD in {name}: a character was split and decoded per token",
-                    field="content",
+                    field=name,
                 )
                 break
+        for tc in d.tool_calls or ():
+            fn = tc.function
+            if fn is not None and fn.arguments and "\ufffd" in fn.arguments:
+                ctx.tally(
+                    "OAS040",
+                    ctx.pos,
+                    "U+FFFD in arguments: a character was split and decoded per token",
+                    field="arguments",
+                )
 
 
 def _fffd_end(ctx: RuleContext) -> None:

@@ -1,0 +1,33 @@
+"""pytest fixtures for ``oapi_server``: one loopback provider per test, or one per session.
+
+Kept apart from ``server.py`` so the server stays importable without pytest; ``plugin.py``
+re-exports these two fixtures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from .server import OAPIServer
+
+__all__ = ["oapi_server", "oapi_server_session"]
+
+
+@pytest.fixture
+def oapi_server() -> Iterator[OAPIServer]:
+    """A fresh OpenAI-compatible server on 127.0.0.1 for this test, stopped afterwards.
+
+    Script it with ``.stream(...)`` / ``.serve_sse(...)`` / ``.serve_chunks(...)`` /
+    ``.serve_cassette(...)``; point clients at ``.base_url``; read ``.requests``.
+    """
+    with OAPIServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def oapi_server_session() -> Iterator[OAPIServer]:
+    """One server shared by the whole session (faster); call ``.reset()`` to forget state."""
+    with OAPIServer() as server:
+        yield server

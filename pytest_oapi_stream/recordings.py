@@ -1,0 +1,176 @@
+"""Read recorded streams from ``.sse`` files and vcrpy cassettes, without vcrpy.
+
+The contract commands (``shape``, ``diff``, ``report``) and the shape gate read recordings that
+may be old, foreign or broken; this loader parses cassette YAML with libyaml's safe loader (fast,
+no Python tags), keeps each streamed chat completion with its recorded request body and URL, and
+turns every problem into one :class:`RecordingError` line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from .check import check_chunk_stream
+from .report import Report
+
+__all__ = [
+    "Recording",
+    "RecordingError",
+    "check_recordings",
+    "load_yaml",
+    "read_recordings",
+    "recordings_from_cassette",
+]
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class RecordingError(ValueError):
+    """A file that is not a readable ``.sse`` stream or cassette (one line, for exit code 2)."""
+
+
+@dataclass(frozen=True)
+class Recording:
+    """One recorded streamed chat completion: its body and, from a cassette, its request."""
+
+    path: Path
+    index: int
+    body: bytes
+    request: dict[str, Any] | None = None
+    url: str | None = None
+    cassette: bool = False
+
+    @property
+    def label(self) -> str:
+        """``file.sse`` or ``cassette.yaml #N`` for messages and report rows."""
+        return f"{self.path} #{self.index}" if self.cassette else str(self.path)
+
+    def check(self, profile: str = "auto") -> Report:
+        """Check the stream with its recorded request and URL; ``.source`` is the label."""
+        report = check_chunk_stream(self.body, profile=profile, request=self.request, url=self.url)
+        report.source = self.label
+        return report
+
+
+def load_yaml(path: Path) -> Any:
+    """Parse a YAML (or JSON) file with the libyaml safe loader; ``RecordingError`` if not."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecordingError(f"{path}: cannot read ({exc})") from None
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise RecordingError(f"{path}: not valid YAML/JSON ({first})") from None
+
+
+def _body_bytes(value: Any) -> bytes:
+    if isinstance(value, Mapping):
+        value = value.get("string", b"")
+    if value is None:
+        return b""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape")
+    return json.dumps(value).encode("utf-8")
+
+
+def _header(headers: Any, name: str) -> str:
+    if not isinstance(headers, Mapping):
+        return ""
+    for key, values in headers.items():
+        if str(key).lower() == name:
+            if isinstance(values, list):
+                return str(values[0]) if values else ""
+            return str(values)
+    return ""
+
+
+def _decode(body: bytes, encoding: str) -> bytes:
+    encoding = encoding.strip().lower()
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompress(body, 16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        try:
+            return zlib.decompress(body)
+        except zlib.error:
+            return zlib.decompress(body, -zlib.MAX_WBITS)
+    return body
+
+
+def _request_json(raw: bytes) -> dict[str, Any] | None:
+    if not raw:
+        return None
+    try:
+        parsed = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _looks_like_sse(body: bytes) -> bool:
+    head = body.lstrip()[:64]
+    return head.startswith((b"data:", b"event:", b":"))
+
+
+def recordings_from_cassette(path: Path, doc: Any) -> list[Recording]:
+    """Every streamed chat completion in a parsed vcrpy cassette, in order."""
+    if not isinstance(doc, Mapping) or not isinstance(doc.get("interactions"), list):
+        raise RecordingError(f"{path}: not a vcrpy cassette (no `interactions` list)")
+    out: list[Recording] = []
+    for inter in doc["interactions"]:
+        if not isinstance(inter, Mapping):
+            continue
+        req = inter.get("request") if isinstance(inter.get("request"), Mapping) else {}
+        resp = inter.get("response") if isinstance(inter.get("response"), Mapping) else {}
+        assert isinstance(req, Mapping) and isinstance(resp, Mapping)
+        uri = str(req.get("uri") or "")
+        status = resp.get("status")
+        code = status.get("code", 200) if isinstance(status, Mapping) else status or 200
+        try:
+            code = int(code)
+        except (TypeError, ValueError):
+            code = 0
+        headers = resp.get("headers")
+        try:
+            body = _decode(_body_bytes(resp.get("body")), _header(headers, "content-encoding"))
+        except zlib.error:
+            raise RecordingError(
+                f"{path}: a compressed response body does not decompress"
+            ) from None
+        request = _request_json(_body_bytes(req.get("body")))
+        is_chat = urlsplit(uri).path.rstrip("/").endswith("/chat/completions")
+        is_sse = "text/event-stream" in _header(headers, "content-type").lower()
+        streamed = bool(request and request.get("stream") is True)
+        if is_chat and 200 <= code < 300 and (is_sse or streamed or _looks_like_sse(body)):
+            out.append(Recording(path, len(out), body, request, uri or None, cassette=True))
+    return out
+
+
+def read_recordings(path: str | os.PathLike[str]) -> list[Recording]:
+    """The streams recorded in ``path``: an ``.sse`` file is one, a cassette has 0 or more."""
+    p = Path(path)
+    if not p.is_file():
+        raise RecordingError(f"{p}: no such file")
+    if p.suffix == ".sse":
+        try:
+            return [Recording(p, 0, p.read_bytes())]
+        except OSError as exc:
+            raise RecordingError(f"{p}: cannot read ({exc.strerror})") from None
+    return recordings_from_cassette(p, load_yaml(p))
+
+
+def check_recordings(path: str | os.PathLike[str], profile: str = "auto") -> list[Report]:
+    """Check every stream recorded in ``path`` (see :func:`read_recordings`)."""
+    return [rec.check(profile) for rec in read_recordings(path)]

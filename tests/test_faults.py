@@ -260,3 +260,15 @@ def test_faults_apply_to_provider_styles_too() -> None:
     data, req = broken_stream({"change_id_at": 3}, as_provider="deepseek")
     report = check_chunk_stream(data, profile="deepseek", request=req)
     assert "OAS015" in {v.code for v in report.failures}
+
+
+def test_docs_list_every_fault_and_provider_style() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "server.md").read_text()
+    for name, fault in f.FAULTS.items():
+        rule = fault.rule or "—"
+        assert f"| `{name}` | {fault.param} | {rule}" in doc, name
+        assert fault.doc in doc, name
+    for style in b.PROVIDER_STYLES:
+        assert f"`{style}`" in doc, style

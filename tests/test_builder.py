@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pytest_oapi_stream import builder as b
 from pytest_oapi_stream import check_chunk_stream, get_profile
@@ -440,3 +442,25 @@ def test_assemble_completion_of_corpus_files_without_index_or_usage() -> None:
     plain = b.items_from_sse((CORPUS / "openai__gpt-4o_no-usage-curl.sse").read_bytes())
     done = b.assemble_completion(plain)
     assert done["usage"]["completion_tokens"] > 0 and done["choices"][0]["message"]["content"]
+
+
+# --------------------------------------------------------------------------- properties
+
+
+_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\ufffd"),
+    max_size=60,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=_TEXT, reasoning=st.one_of(st.none(), _TEXT.filter(bool)), usage=st.booleans())
+def test_any_text_builds_a_strict_stream_that_reassembles(
+    text: str, reasoning: str | None, usage: bool
+) -> None:
+    data = b.build_sse(text=text, reasoning=reasoning, usage=usage)
+    req = {"messages": [], "stream": True, "stream_options": {"include_usage": usage}}
+    report = check_chunk_stream(data, profile="openai", request=req)
+    assert [v.line() for v in report.violations if v.severity != "info"] == []
+    assert report.stream is not None and report.stream.text == text
+    assert b"".join(b.split_events(data)) == data

@@ -679,12 +679,12 @@ class _Rechunker:
 
 _RECHUNK_LOCK = threading.Lock()
 _active_rechunker: _Rechunker | None = None
-_STREAM_CLASSES: dict[int, type[Any]] = {}
+_STREAM_CLASSES: dict[type[Any], type[Any]] = {}  # keyed by the module's ByteStream class
 
 
 def _rechunked_stream_class(httpx_module: Any) -> type[Any]:
     """A byte stream class of ``httpx_module`` (httpx or httpx2) yielding pre-cut pieces."""
-    cls = _STREAM_CLASSES.get(id(httpx_module))
+    cls = _STREAM_CLASSES.get(httpx_module.ByteStream)
     if cls is None:
 
         class RechunkedStream(httpx_module.SyncByteStream, httpx_module.AsyncByteStream):  # type: ignore[misc]
@@ -700,7 +700,7 @@ def _rechunked_stream_class(httpx_module: Any) -> type[Any]:
                 for piece in self._pieces:
                     yield piece
 
-        cls = _STREAM_CLASSES[id(httpx_module)] = RechunkedStream
+        cls = _STREAM_CLASSES[httpx_module.ByteStream] = RechunkedStream
     return cls
 
 
@@ -1001,14 +1001,17 @@ def _vcr_kwargs(options: CassetteOptions, secrets: SecretSink) -> dict[str, Any]
     }
 
 
-_CASSETTE_CLASS: type[Any] | None = None
+# Keyed by vcrpy's own class: if vcrpy is imported again (pytester restores sys.modules after
+# an in-process run), a subclass of the old Cassette would catch the old exception classes.
+_CASSETTE_CLASSES: dict[type[Any], type[Any]] = {}
 
 
 def _cassette_class() -> type[Any]:
     """vcrpy's ``Cassette`` with our unmatched-request error (built lazily: vcrpy is heavy)."""
-    global _CASSETTE_CLASS
-    if _CASSETTE_CLASS is None:
-        from vcr.cassette import Cassette
+    from vcr.cassette import Cassette
+
+    cls = _CASSETTE_CLASSES.get(Cassette)
+    if cls is None:
 
         class OapiCassette(Cassette):  # type: ignore[misc]
             """A vcrpy cassette that raises :class:`UnmatchedRequestError` with our hint."""
@@ -1025,8 +1028,8 @@ def _cassette_class() -> type[Any]:
                     raise error
                 return playable
 
-        _CASSETTE_CLASS = OapiCassette
-    return _CASSETTE_CLASS
+        cls = _CASSETTE_CLASSES[Cassette] = OapiCassette
+    return cls
 
 
 def _unmatched_message(cassette: Any, request: Any) -> str:

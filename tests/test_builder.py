@@ -34,10 +34,6 @@ SCENARIOS: dict[str, dict[str, Any]] = {
 #: Where a built-in profile is stricter than the corpus the builder reproduces: the provider's
 #: recordings show the deviation, the profile still reports it at error. Reported, not bent.
 PROFILE_DISAGREEMENTS: dict[tuple[str, str], str] = {
-    # openrouter__claude-sonnet-4.6_processing-comments.sse, ..._reasoning-details.sse,
-    # openrouter__kimi-k2.5_parallel-tool-calls.sse: role "assistant" on every delta, but the
-    # openrouter profile keeps OAS021 at error.
-    **{("openrouter", s): "OAS021" for s in SCENARIOS},
     # mistral__mistral-small_tool-call-no-index.sse: no index on the tool call, but the mistral
     # profile keeps OAS029 at error.
     ("mistral", "tools"): "OAS029",

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from pytest_oapi_stream.server_fixtures import oapi_server, oapi_server_session  # noqa: F401
+
 from . import cassettes as _c
 
 __all__ = [

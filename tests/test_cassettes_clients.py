@@ -33,10 +33,8 @@ BODY = {
 
 
 @pytest.fixture
-def server() -> Any:
-    with OAPIServer() as srv:
-        srv.stream(text=TEXT, usage=True)
-        yield srv
+def server(oapi_server: OAPIServer) -> OAPIServer:
+    return oapi_server.stream(text=TEXT, usage=True)
 
 
 def _text_of(sse: bytes) -> str:

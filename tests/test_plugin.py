@@ -7,7 +7,6 @@ outer test points them at it with ``OPENAI_BASE_URL`` and stops it to prove a re
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 # Imported here once: pytester drops the modules an in-process run imports, and re-importing
@@ -50,12 +49,11 @@ def ask(prompt="Hi", **kw):
 
 
 @pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[OAPIServer]:
-    with OAPIServer() as srv:
-        srv.stream(text="Hello there!")
-        monkeypatch.setenv("OPENAI_BASE_URL", srv.base_url)
-        monkeypatch.setenv("OPENAI_API_KEY", "sk-live-KEY-0123456789")
-        yield srv
+def server(oapi_server: OAPIServer, monkeypatch: pytest.MonkeyPatch) -> OAPIServer:
+    """The loopback provider, as the live endpoint of the inner runs (with a key)."""
+    monkeypatch.setenv("OPENAI_BASE_URL", oapi_server.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-live-KEY-0123456789")
+    return oapi_server.stream(text="Hello there!")
 
 
 def _replay_env(monkeypatch: pytest.MonkeyPatch) -> None:

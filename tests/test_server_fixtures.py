@@ -106,3 +106,15 @@ def test_session_server_is_stopped_at_session_end(pytester: pytest.Pytester) -> 
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
     assert not [t for t in threading.enumerate() if t.name.startswith(f"oapi-server-{port}")]
+
+
+def test_internal_server_errors_surface_as_a_warning(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_w="""
+        def test_w(oapi_server):
+            oapi_server._internal_error("Traceback: boom")
+        """
+    )
+    result = pytester.runpytest_inprocess(*ARGS)
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(["*oapi_server had 1 internal error(s); the last:*"])

@@ -319,7 +319,13 @@ def _yaml_load(text: str) -> Any:
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(text, Loader=loader)
+    try:
+        return yaml.load(text, Loader=loader)
+    except yaml.constructor.ConstructorError:
+        # An older vcrpy cassette with Python tags: vcrpy's own loader knows them.
+        from vcr.serializers import yamlserializer
+
+        return yamlserializer.deserialize(text)
 
 
 def _header(headers: Any, name: str) -> str:

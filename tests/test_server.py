@@ -537,6 +537,39 @@ def test_serve_cassette_recorded_by_vcrpy(server: OAPIServer, tmp_path: Path) ->
     assert out.raw == recorded.replace(b"data: [DONE]\n\n", b"")
 
 
+def test_serve_cassette_written_by_the_plugin(server: OAPIServer, tmp_path: Path) -> None:
+    from pytest_oapi_stream.cassettes import ReadableYamlSerializer
+
+    body = b.build_sse(text="héllo from a readable cassette", usage=True)
+    path = tmp_path / "readable.yaml"
+    path.write_text(
+        ReadableYamlSerializer.serialize(
+            {
+                "version": 1,
+                "interactions": [
+                    {
+                        "request": {
+                            "method": "POST",
+                            "uri": "https://api.openai.com/v1/chat/completions",
+                            "body": '{"messages": [], "stream": true}',
+                            "headers": {},
+                        },
+                        "response": {
+                            "status": {"code": 200, "message": "OK"},
+                            "headers": {"content-type": ["text/event-stream; charset=utf-8"]},
+                            "body": {"string": body.decode()},
+                        },
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    assert b"body: |" in path.read_bytes()  # the readable literal-block form
+    server.serve_cassette(path)
+    assert run_httpx(server, body_for()).raw == body
+
+
 def test_serve_cassette_rejects_non_cassettes(server: OAPIServer, tmp_path: Path) -> None:
     path = tmp_path / "x.yaml"
     path.write_text("just: text\n")

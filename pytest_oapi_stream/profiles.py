@@ -52,6 +52,9 @@ class Profile:
     service_tiers: frozenset[str] = frozenset()
     #: Usage may ride on the finish chunk instead of a separate ``choices: []`` chunk (OAS026).
     usage_on_finish_chunk: bool = False
+    #: Usage may come on one more chunk after the finish that repeats the finished choices with
+    #: an empty delta and a null or the same finish_reason (OAS023, OAS024, OAS026).
+    usage_after_finish: bool = False
     #: ``x_groq.usage`` counts as the stream's usage (OAS026/OAS027).
     usage_in_x_groq: bool = False
     #: Azure filter chunks (empty id, only filter data) are exempt from envelope and
@@ -221,6 +224,10 @@ _BUILTINS: list[Profile] = [
             "OAS027": "info",  # x_groq.usage regardless of include_usage [ai#1651]
             # groq/compound sends no role delta: groq__compound_id-changes-every-chunk.sse.
             "OAS021": "warn",
+            # created is stamped per chunk, so long streams cross a second boundary:
+            # groq__gpt-oss-120b_event-error-tool-choice-required.sse (…841 -> …842),
+            # groq__compound_id-changes-every-chunk.sse.
+            "OAS016": "warn",
         },
     ),
     _p(
@@ -241,10 +248,19 @@ _BUILTINS: list[Profile] = [
             }
         ),
         finish_reasons=frozenset({"error"}),  # [koog-or]
+        # After the finish chunk, one more chunk repeats the choice with an empty delta and
+        # carries the usage (finish_reason null, or the same again): corpus
+        # openrouter__claude-sonnet-4.5_reasoning-details.sse (null),
+        # openrouter__kimi-k2.5_parallel-tool-calls.sse and
+        # openrouter__deepseek-chat_web-search-annotations.sse (repeated).
+        usage_after_finish=True,
         severity={
             **_REASONING_WARN,
             "OAS005": "info",  # `: OPENROUTER PROCESSING` [or-stream]
             "OAS027": "off",  # usage always included [or-sdk-streamopts]
+            # role "assistant" in every delta, whatever the upstream (Google, Amazon Bedrock,
+            # OpenAI, Chutes, Novita): every openrouter__*.sse file of the corpus.
+            "OAS021": "off",
         },
     ),
     _p(

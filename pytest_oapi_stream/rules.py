@@ -89,11 +89,13 @@ class RuleContext:
     error_after: int = 0
     usages: list[tuple[int, Usage, bool]] = field(default_factory=list)
     annotation_after_usage: int = 0
+    usage_trailers: set[int] = field(default_factory=set)
     ext_seen: dict[str, int] = field(default_factory=dict)  # path -> first chunk index
     tool_ids: dict[str, int] = field(default_factory=dict)
     reasoning_fields: set[str] = field(default_factory=set)
     fingerprints: set[str] = field(default_factory=set)
     fingerprint_missing: int = 0
+    fingerprint_absent: int = 0
     tallies: dict[str, _Tally] = field(default_factory=dict)
     facts: FramingFacts | None = None
     last_event: SSEEvent | None = None
@@ -546,8 +548,10 @@ def _constancy_chunk(ctx: RuleContext, c: ChatCompletionChunk) -> None:
     fp = c.system_fingerprint
     if fp is not None:
         ctx.fingerprints.add(fp)
-    elif ctx.chunks and "system_fingerprint" not in c.model_fields_set and ref.system_fingerprint:
-        ctx.fingerprint_missing += 1
+    elif ctx.fingerprints:
+        ctx.fingerprint_missing += 1  # null or absent after a value: the SDK snapshot loses it
+    else:
+        ctx.fingerprint_absent += 1
     if (
         c.service_tier is not None
         and ref.service_tier is not None
@@ -586,8 +590,15 @@ def _fingerprint_end(ctx: RuleContext) -> None:
         ctx.emit(
             "OAS018",
             None,
-            f"system_fingerprint missing on {ctx.fingerprint_missing} "
-            "chunk(s); openai-python overwrites the snapshot's value with None",
+            f"system_fingerprint missing on {ctx.fingerprint_missing} chunk(s) after one "
+            "carried it; openai-python overwrites the snapshot's value with None",
+            minor=True,
+        )
+    elif ctx.fingerprints and ctx.fingerprint_absent:
+        ctx.emit(
+            "OAS018",
+            None,
+            f"system_fingerprint absent from the first {ctx.fingerprint_absent} chunk(s)",
             minor=True,
         )
 
@@ -722,6 +733,8 @@ def _finish_chunk(ctx: RuleContext, c: ChatCompletionChunk) -> None:
     if ctx.is_filter:
         return
     known = ctx.asm.choices
+    if c.usage is not None and _usage_trailer(ctx, c):
+        return
     for ch in c.choices or ():
         msg = known.get(ch.index) if ch.index is not None else None
         if msg is None or msg.finish_chunk is None:
@@ -790,7 +803,24 @@ def stream_usage(profile: Profile, c: ChatCompletionChunk) -> Usage | None:
     return None
 
 
+def _usage_trailer(ctx: RuleContext, c: ChatCompletionChunk) -> bool:
+    """A usage chunk after the finish that repeats the finished choices with nothing new (an empty
+    delta, no or the same finish_reason), where the profile allows it (``usage_after_finish``)."""
+    if not ctx.profile.usage_after_finish or c.usage is None or not c.choices:
+        return False
+    known = ctx.asm.choices
+    for ch in c.choices:
+        msg = known.get(ch.index) if ch.index is not None else None
+        if msg is None or msg.finish_chunk is None or _has_payload(ch):
+            return False
+        if ch.finish_reason is not None and ch.finish_reason != msg.finish_reason:
+            return False
+    return True
+
+
 def _usage_place_chunk(ctx: RuleContext, c: ChatCompletionChunk) -> None:
+    if c.usage is not None and _usage_trailer(ctx, c):
+        ctx.usage_trailers.add(ctx.pos)
     if ctx.usages and c.usage is None and not ctx.is_filter:
         if c.choices:
             ctx.tally(
@@ -815,7 +845,7 @@ def _usage_place_end(ctx: RuleContext) -> None:
             placed.append((pos, usage))
             continue
         finish_here = any(m.finish_chunk == pos for m in ctx.asm.choices.values())
-        if prof.usage_on_finish_chunk and finish_here:
+        if (prof.usage_on_finish_chunk and finish_here) or pos in ctx.usage_trailers:
             placed.append((pos, usage))
             continue
         ctx.tally(
@@ -1510,6 +1540,7 @@ RULES: tuple[Rule, ...] = (
         "exactly one non-null finish_reason per choice",
         on_chunk=_finish_chunk,
         on_end=_finish_end,
+        serves=("OAS024",),  # the same pass collects deltas after the finish
     ),
     Rule(
         "OAS024",

@@ -359,6 +359,51 @@ def test_rule_keeps(code: str, source: Any, profile: str) -> None:
     assert not hits(report, code), report.format(include_info=True)
 
 
+def _openrouter(trailer_finish: str | None, **delta: Any) -> list[dict[str, Any]]:
+    """OpenRouter's shape: role in every delta, then the usage on one more chunk after the finish
+    (corpus openrouter__claude-sonnet-4.5_reasoning-details.sse, ..._kimi-k2.5_parallel-...)."""
+    body = [dl(c, 0, "role", "assistant")[0] for c in ([c] for c in T[:4])]
+    trailer = chunk(choice(finish=trailer_finish, role="assistant", content="", **delta), usage=U)
+    return [*body, trailer]
+
+
+@pytest.mark.parametrize("finish", [None, "stop"])
+def test_openrouter_usage_after_finish(finish: str | None) -> None:
+    stream = _openrouter(finish)
+    assert check(stream, "openrouter").codes("warn") == []
+    strict = check(stream, "openai")
+    assert {"OAS021", "OAS024", "OAS026"} <= set(strict.codes("error"))
+    # Something new on that chunk is still a delta after the finish.
+    late = check(_openrouter(finish, refusal="late"), "openrouter")
+    expected = ["OAS023"] * (finish is not None) + ["OAS024", "OAS026"]
+    assert [(v.code, v.chunk) for v in late.failures] == [(c, 4) for c in expected]
+    other = check(_openrouter("length"), "openrouter")
+    assert "second finish_reason 'length'" in hits(other, "OAS023")[0].message
+
+
+@pytest.mark.parametrize(("code", "severity", "at", "needle", "source", "opts"), BREAKS)
+def test_a_finding_survives_ignoring_every_other_rule(
+    code: str, severity: str, at: int | None, needle: str, source: Any, opts: dict[str, Any]
+) -> None:
+    """Rules that share one pass over the chunks (``Rule.serves``) still run alone."""
+    others = [r.code for r in RULES if r.code != code]
+    report = check(source, ignore=others, **opts)
+    assert any(needle in f"{v.message} {v.path or ''}" for v in hits(report, code))
+    assert {v.code for v in report.violations} == {code}
+
+
+def test_fingerprint_erased_by_a_later_chunk_is_info() -> None:
+    erased = check(edit(T, 4, "system_fingerprint", None))
+    assert [v.message for v in hits(erased, "OAS018")] == [
+        "system_fingerprint missing on 1 chunk(s) after one carried it; "
+        "openai-python overwrites the snapshot's value with None"
+    ]
+    late = check([edit(T, i, "system_fingerprint", None)[i] for i in range(4)] + [T[4]])
+    assert [(v.severity, v.message) for v in hits(late, "OAS018")] == [
+        ("info", "system_fingerprint absent from the first 4 chunk(s)")
+    ]
+
+
 def test_named_tool_choice_may_finish_with_stop() -> None:
     stream = edit(TL, 5, "choices.0.finish_reason", "stop")
     named = REQUEST | {"tool_choice": {"type": "function", "function": {"name": "get_w"}}}

@@ -46,9 +46,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import make_stream  # noqa: E402
+import make_stream
 
-from pytest_oapi_stream import cassettes, check_chunk_stream  # noqa: E402
+from pytest_oapi_stream import cassettes, check_chunk_stream
 
 URL = "https://api.openai.com/v1/chat/completions"
 REQUEST = {
@@ -185,11 +185,18 @@ def main(argv: list[str] | None = None) -> int:
     for name, t in best.items():
         lines.append(f"| {name} | {t * 1000:.1f} | {t / c:.2f} |")
     lines += [
-        f"| **added** (replay+check - client-direct) | **{added * 1000:.1f}** | **{added / c:.2f}** |",
+        f"| **added** (replay+check - client-direct) | **{added * 1000:.1f}** "
+        f"| **{added / c:.2f}** |",
         "",
         f"YAML load / check = **{best['yaml'] / c:.2f}**; "
-        f"added / check = **{added / c:.2f}** (budget: <= 2.00): "
-        + ("within budget." if added <= 2 * c else "OVER BUDGET."),
+        f"added / check = **{added / c:.2f}** (budget at 10k chunks: <= 2.00): "
+        + (
+            "(fixed costs dominate a small stream; the budget is for 10k chunks)."
+            if args.chunks < 10_000
+            else "within budget."
+            if added <= 2 * c
+            else "OVER BUDGET."
+        ),
     ]
     report = "\n".join(lines) + "\n"
     print(report)

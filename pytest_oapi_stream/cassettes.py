@@ -1359,7 +1359,7 @@ class RunStats:
         if self.live:
             parts.append(f"{self.live} live")
         if self.not_written:
-            parts.append(f"{self.not_written} not written (the test failed)")
+            parts.append(f"{self.not_written} not written (the test did not pass)")
         if self.unmatched:
             parts.append(f"{self.unmatched} with unmatched requests")
         lines = ["cassettes: " + ", ".join(parts)]

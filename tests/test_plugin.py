@@ -284,7 +284,7 @@ def test_failing_recording_leaves_previous_cassette(
     result = pytester.runpytest_inprocess("--oapi-record")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        ["cassettes: 0 replayed, 0 recorded, 0 missing, 1 not written (the test failed)"]
+        ["cassettes: 0 replayed, 0 recorded, 0 missing, 1 not written (the test did not pass)"]
     )
     assert path.read_text() == before
     # a stream violating the contract is a failing recording too

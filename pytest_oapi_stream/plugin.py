@@ -187,8 +187,8 @@ def _settings(config: pytest.Config) -> Settings:
     profile = getattr(opt, "oapi_profile", None) or str(config.getini("oapi_profile")).strip()
     _check_profile(profile, "--oapi-profile / oapi_profile")
     strict = getattr(opt, "oapi_strict", None)
-    ignore = [*config.getini("oapi_ignore")]
-    for value in getattr(opt, "oapi_ignore", []) or []:
+    ignore: list[str] = []
+    for value in [*config.getini("oapi_ignore"), *(getattr(opt, "oapi_ignore", None) or [])]:
         ignore += [v.strip() for v in value.split(",") if v.strip()]
     _check_ignore(ignore, "--oapi-ignore / oapi_ignore")
     rechunk = getattr(opt, "oapi_rechunk", None) or str(config.getini("oapi_rechunk")).strip()
@@ -231,7 +231,7 @@ def _check_ignore(codes: Any, where: str) -> None:
     ):
         raise pytest.UsageError(f"{where}: ignore must be a list of rule codes, not {codes!r}.")
     known = _known_rules()
-    unknown = [c for c in codes if known is not None and c not in known]
+    unknown = [c for c in codes if known is not None and c not in known and c.upper() not in known]
     if unknown:
         raise pytest.UsageError(
             f"{where}: unknown rule(s) {', '.join(map(repr, unknown))} in ignore; "

@@ -147,7 +147,7 @@ def test_hand_edited_chunk_id_fails_naming_oas015(
         test_chat=SDK_TEST + "\n\n@pytest.mark.oapi\ndef test_hello():\n    assert ask()\n"
     )
     pytester.runpytest_inprocess("--oapi-ignore", "OAS015").assert_outcomes(passed=1)
-    pytester.makeini("[pytest]\noapi_ignore = OAS015\n")
+    pytester.makeini("[pytest]\noapi_ignore = oas017, OAS015\n")
     pytester.runpytest_inprocess().assert_outcomes(passed=1)
 
 

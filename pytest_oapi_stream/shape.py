@@ -9,7 +9,7 @@ shape file next to a cassette reads well in a PR diff. ``shape_diff`` turns two 
 sentences.
 
 Pure core: no pytest, no vcrpy. Values become typed placeholders (``<id>``, ``<timestamp>``,
-``<text>``, ``<int>``, ...); only enumerations (``object``, ``role``, ``type``, finish reasons,
+``<text>``, ``<number>``, ...); only enumerations (``object``, ``role``, ``type``, finish reasons,
 ``service_tier``) keep their values.
 """
 
@@ -97,11 +97,11 @@ def _kind(key: str, value: Any) -> str:
         return "<null>"
     if isinstance(value, bool):
         return "<bool>"
-    if isinstance(value, int):
+    if isinstance(value, (int, float)):
         if key == "created":
             return "<timestamp>" if value else "<zero>"
-        return "<int>"
-    if isinstance(value, float):
+        # Not <int> vs <float>: JavaScript servers write 0.0 as 0, so the kind would flap.
+        # Integer fields are type-checked by OAS013 and OAS039 anyway.
         return "<number>"
     if isinstance(value, str):
         if value == "":
@@ -207,16 +207,22 @@ def _comment_kinds(comments: Sequence[str]) -> list[str]:
 
 
 def _verdicts(report: Report) -> dict[str, str]:
-    """``"OAS015 id-constant" -> fail|warn|info`` for every rule with a finding."""
+    """``"OAS015 id-constant" -> fail|warn`` for every rule with a warning or an error.
+
+    Info findings are left out: what they report is already a fact of the shape (extension
+    fields, comments, reasoning order) or depends on the wording (empty deltas), and would make
+    the shape flap between two recordings of one structure.
+    """
     worst: dict[str, int] = {}
     for v in report.violations:
         worst[v.code] = max(worst.get(v.code, 0), SEVERITY_RANK[v.severity])
-    names = {SEVERITY_RANK["error"]: "fail", SEVERITY_RANK["warn"]: "warn"}
     out = {}
     for code in sorted(worst):
+        if worst[code] < SEVERITY_RANK["warn"]:
+            continue
         rule = RULES_BY_CODE.get(code)
         label = f"{code} {rule.name}" if rule is not None else code
-        out[label] = names.get(worst[code], "info")
+        out[label] = "fail" if worst[code] >= SEVERITY_RANK["error"] else "warn"
     return out
 
 

@@ -327,10 +327,7 @@ def _choices(d: _Diff, old_shape: Mapping[str, Any], new_shape: Mapping[str, Any
     op, np = old.get("per_chunk") or [], new.get("per_chunk") or []
     usage_moved = "choices" in d.exact
     if op != np and not (usage_moved and set(op) ^ set(np) <= {0}):
-        d.say(
-            f"chunks now carry {_words([str(x) for x in np]).replace(' and ', ' or ')} "
-            f"choice(s) (carried {_words([str(x) for x in op]).replace(' and ', ' or ')})"
-        )
+        d.say(f"chunks now carry {_counts(np)} choice(s) (carried {_counts(op)})")
     oparts, nparts = set(old.get("parts") or []), set(new.get("parts") or [])
     skip = set()
     if old_shape.get("tool_calls") != new_shape.get("tool_calls"):
@@ -341,6 +338,11 @@ def _choices(d: _Diff, old_shape: Mapping[str, Any], new_shape: Mapping[str, Any
         d.say(f"the message now also has {part.replace('_', ' ')}")
     for part in sorted(oparts - nparts - skip):
         d.say(f"the message no longer has {part.replace('_', ' ')}")
+
+
+def _counts(values: Sequence[Any]) -> str:
+    """``[0, 1]`` -> ``0 or 1``; no chunks at all -> ``no``."""
+    return _words([str(x) for x in values]).replace(" and ", " or ") or "no"
 
 
 def _comments(d: _Diff, old: Sequence[str], new: Sequence[str]) -> None:

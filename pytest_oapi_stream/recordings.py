@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,9 +54,11 @@ class Recording:
         """``file.sse`` or ``cassette.yaml #N`` for messages and report rows."""
         return f"{self.path} #{self.index}" if self.cassette else str(self.path)
 
-    def check(self, profile: str = "auto") -> Report:
+    def check(self, profile: str = "auto", ignore: Sequence[str] = ()) -> Report:
         """Check the stream with its recorded request and URL; ``.source`` is the label."""
-        report = check_chunk_stream(self.body, profile=profile, request=self.request, url=self.url)
+        report = check_chunk_stream(
+            self.body, profile=profile, ignore=ignore, request=self.request, url=self.url
+        )
         report.source = self.label
         return report
 
@@ -171,6 +173,8 @@ def read_recordings(path: str | os.PathLike[str]) -> list[Recording]:
     return recordings_from_cassette(p, load_yaml(p))
 
 
-def check_recordings(path: str | os.PathLike[str], profile: str = "auto") -> list[Report]:
+def check_recordings(
+    path: str | os.PathLike[str], profile: str = "auto", ignore: Sequence[str] = ()
+) -> list[Report]:
     """Check every stream recorded in ``path`` (see :func:`read_recordings`)."""
-    return [rec.check(profile) for rec in read_recordings(path)]
+    return [rec.check(profile, ignore) for rec in read_recordings(path)]

@@ -571,6 +571,10 @@ class ShapeChange:
         """True when the stream structure differs from the stored one."""
         return bool(self.sentences)
 
+    def write(self) -> Path:
+        """Write the new shape file (atomically); call it once the new cassette is saved."""
+        return write_shape(self.path, self.new)
+
     def message(self, accept_hint: str = "--oapi-accept-changes") -> str:
         """A failure message for a test: every sentence, and how to accept the change."""
         lines = [f"stream shape changed ({self.path}):"]
@@ -585,7 +589,9 @@ def _reports_document(reports: Iterable[Report]) -> dict[str, Any]:
     return shape_document(stream_shape(r) for r in reports if r.stream is not None)
 
 
-def _stored_document(cassette_path: Path, profile: str) -> dict[str, Any] | None:
+def _stored_document(
+    cassette_path: Path, profile: str, ignore: Sequence[str]
+) -> dict[str, Any] | None:
     shape_file = shape_path_for(cassette_path)
     if shape_file.is_file():
         return load_shape(shape_file)
@@ -594,7 +600,7 @@ def _stored_document(cassette_path: Path, profile: str) -> dict[str, Any] | None
         from .recordings import RecordingError, check_recordings
 
         try:
-            reports = check_recordings(cassette_path, profile=profile)
+            reports = check_recordings(cassette_path, profile=profile, ignore=ignore)
         except RecordingError:
             return None
         return _reports_document(reports)
@@ -602,17 +608,21 @@ def _stored_document(cassette_path: Path, profile: str) -> dict[str, Any] | None
 
 
 def compare_with_stored(
-    cassette_path: str | os.PathLike[str], new_reports: Iterable[Report], *, profile: str = "auto"
+    cassette_path: str | os.PathLike[str],
+    new_reports: Iterable[Report],
+    *,
+    profile: str = "auto",
+    ignore: Sequence[str] = (),
 ) -> ShapeChange:
     """Compare the shape of ``new_reports`` with the cassette's stored shape.
 
     The baseline is the shape file next to the cassette, else the old cassette itself (checked
-    with ``profile``). Reads only; nothing is written.
+    with ``profile`` and ``ignore``, as the new reports were). Reads only; writes nothing.
     """
     path = Path(cassette_path)
     new = _reports_document(new_reports)
     try:
-        old = _stored_document(path, profile)
+        old = _stored_document(path, profile, ignore)
     except ShapeError as exc:
         return ShapeChange(
             shape_path_for(path), [f"the stored shape is unreadable: {exc}"], True, new
@@ -623,10 +633,14 @@ def compare_with_stored(
 
 
 def check_shape_change(
-    cassette_path: str | os.PathLike[str], new_reports: Iterable[Report], *, profile: str = "auto"
+    cassette_path: str | os.PathLike[str],
+    new_reports: Iterable[Report],
+    *,
+    profile: str = "auto",
+    ignore: Sequence[str] = (),
 ) -> list[str]:
     """The sentences of :func:`compare_with_stored` (``[]``: same shape or nothing stored)."""
-    return compare_with_stored(cassette_path, new_reports, profile=profile).sentences
+    return compare_with_stored(cassette_path, new_reports, profile=profile, ignore=ignore).sentences
 
 
 def record_shape(
@@ -635,6 +649,7 @@ def record_shape(
     *,
     accept: bool = False,
     profile: str = "auto",
+    ignore: Sequence[str] = (),
 ) -> ShapeChange:
     """Compare, then write the new shape unless it changed and ``accept`` is false.
 
@@ -642,7 +657,7 @@ def record_shape(
     change is ``changed and not accept``, it must keep the old cassette and fail the test with
     ``change.message()``.
     """
-    change = compare_with_stored(cassette_path, new_reports, profile=profile)
+    change = compare_with_stored(cassette_path, new_reports, profile=profile, ignore=ignore)
     if accept or not change.changed:
-        write_shape(change.path, change.new)
+        change.write()
     return change

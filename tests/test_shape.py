@@ -452,3 +452,16 @@ def test_an_unreadable_stored_shape_is_a_change(tmp_path: Path) -> None:
     shape_path_for(cas).write_text("format: something-else\nstreams: []\n", encoding="utf-8")
     sentences = check_shape_change(cas, reports(sse(items(TEXT))))
     assert len(sentences) == 1 and sentences[0].startswith("the stored shape is unreadable")
+
+
+def test_the_old_cassette_baseline_is_checked_like_the_new_streams(tmp_path: Path) -> None:
+    body = sse(repeat_tool_ids(items(TOOL)))
+    cas = cassette(tmp_path / "test_ignored.yaml", [body])
+    ignored = [check_chunk_stream(body, request=REQUEST, url=URL, ignore=["OAS032"])]
+    assert check_shape_change(cas, ignored, ignore=["OAS032"]) == []
+    assert check_shape_change(cas, ignored) == [
+        "OAS032 tool-later-fragments now passes (was failing)"
+    ]
+    change = compare_with_stored(cas, ignored, ignore=["OAS032"])
+    assert change.write() == shape_path_for(cas)
+    assert check_shape_change(cas, ignored) == []  # now the shape file is the baseline

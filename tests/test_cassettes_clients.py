@@ -173,6 +173,19 @@ def test_replay_matches_the_normalised_json_body(server: OAPIServer, tmp_path: P
     assert len(server.requests) == 1  # the replay never reached the server
 
 
+def test_unmatched_request_with_nothing_similar(server: OAPIServer, tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    recording = _session(path, "all")
+    httpx.post(server.base_url + "/chat/completions", json=BODY).read()
+    recording.stop(save=True)
+    replay = _session(path, "replay")
+    try:
+        with pytest.raises(c.UnmatchedRequestError, match="Nothing in its 1 interaction"):
+            httpx.get("https://other.example:8443/x?y=1")
+    finally:
+        replay.stop(save=False)
+
+
 def test_unmatched_request_with_requests_raises_our_error(
     server: OAPIServer, tmp_path: Path
 ) -> None:

@@ -722,3 +722,52 @@ def test_connect():
     result = pytester.runpytest_inprocess("-s")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*OSERROR*"])
+
+
+def test_cassette_dir_query_filter_and_profile_settings_apply(
+    pytester: pytest.Pytester, server: OAPIServer
+) -> None:
+    pytester.makeini(
+        "[pytest]\noapi_cassette_dir = tests/recorded\n"
+        "oapi_filter_query_parameters = token\noapi_profile = groq\n"
+    )
+    pytester.makepyfile(
+        test_chat="""
+import os
+import httpx
+import pytest
+
+
+@pytest.mark.oapi
+def test_q(oapi_cassette):
+    url = os.environ["OPENAI_BASE_URL"] + "/chat/completions?token=tok-secret-0123456789"
+    httpx.post(url, json={"model": "m", "stream": True, "messages": []}).read()
+    [report] = oapi_cassette.reports
+    print("PROFILE", report.profile.name)
+"""
+    )
+    result = pytester.runpytest_inprocess("--oapi-record", "-s")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*PROFILE groq*"])
+    text = (pytester.path / "tests" / "recorded" / "test_chat" / "test_q.yaml").read_text()
+    assert "tok-secret" not in text and "?token=REDACTED" in text
+    result = pytester.runpytest_inprocess("-s", "--oapi-profile", "openai")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*PROFILE openai*"])
+
+
+def test_corrupt_cassette_fails_the_test_with_the_record_command(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_chat="import pytest\n\n@pytest.mark.oapi\ndef test_x():\n    pass\n")
+    path = _cassette(pytester, "test_x")
+    path.parent.mkdir(parents=True)
+    path.write_text("interactions: [\n")
+    result = pytester.runpytest_inprocess()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "oapi-stream: cassette cassettes/test_chat/test_x.yaml is not valid YAML (*",
+            "Fix it or re-record it with: pytest --oapi-record test_chat.py::test_x",
+        ]
+    )

@@ -574,24 +574,22 @@ def _filter_entries(names: Iterable[Any], secrets: SecretSink) -> list[tuple[str
     """vcrpy ``filter_headers``/``filter_query_parameters`` entries that redact and remember.
 
     A bare name becomes ``(name, redact)``; a ``(name, replacement)`` pair is kept as given.
+    Names are case-insensitive and a later entry wins (the user's over the defaults).
     """
 
     def redact(key: str, value: Any, request: Any) -> str:
         secrets.add(value)
         return REDACTED
 
-    seen: set[str] = set()
-    entries: list[tuple[str, Any]] = []
+    entries: dict[str, tuple[str, Any]] = {}
     for entry in names:
         if isinstance(entry, (tuple, list)):
             name, replacement = entry
         else:
             name, replacement = entry, redact
-        if name.lower() in seen:
-            continue
-        seen.add(name.lower())
-        entries.append((name, replacement))
-    return entries
+        entries.pop(name.lower(), None)
+        entries[name.lower()] = (name, replacement)
+    return list(entries.values())
 
 
 def _response_header_filter(

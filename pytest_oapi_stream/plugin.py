@@ -385,6 +385,7 @@ def oapi_cassette(
         check=marker.get("check", True),
     )
     session = _c.CassetteSession(options)
+    item.stash[_REPORTS] = {}  # a rerun (pytest-rerunfailures) must not see the last call
     with pytest.MonkeyPatch.context() as mp:
         if session.mode == "replay" and not os.environ.get("OPENAI_API_KEY"):
             mp.setenv("OPENAI_API_KEY", _c.PLACEHOLDER_API_KEY)

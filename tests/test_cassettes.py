@@ -401,3 +401,13 @@ def test_run_stats_merge_and_summary() -> None:
     assert "next: pytest --oapi-record=missing   (records the missing cassettes)" in lines
     assert "next: pytest --oapi-record t.py::b   (re-records those cassettes)" in lines
     assert not c.RunStats().active
+
+
+def test_user_filter_entries_override_defaults() -> None:
+    sink = c.SecretSink()
+    entries = c._filter_entries(["authorization", "Cookie", ("AUTHORIZATION", "MINE")], sink)
+    assert [(n, r) for n, r in entries if isinstance(r, str)] == [("AUTHORIZATION", "MINE")]
+    assert [n for n, _ in entries] == ["Cookie", "AUTHORIZATION"]
+    redact = entries[0][1]
+    assert redact(key="cookie", value="sid=abcdefghijk", request=None) == c.REDACTED
+    assert sink.scrub("abcdefghijk") == c.REDACTED

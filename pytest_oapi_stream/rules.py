@@ -782,6 +782,8 @@ def _finish_tools_end(ctx: RuleContext) -> None:
                 msg.finish_chunk,
                 f"choice {msg.index} streamed tool calls but "
                 f"finishes with {msg.finish_reason!r}; agent loops end the turn",
+                # A named tool_choice makes OpenAI itself answer `stop` [vllm-serving].
+                needs_request=True,
             )
         elif msg.first_tool_chunk is None and msg.finish_reason == "tool_calls":
             ctx.emit(

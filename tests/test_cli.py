@@ -39,7 +39,7 @@ def test_violations_exit_1_with_a_table(capsys: pytest.CaptureFixture[str]) -> N
 
 
 def test_ignore_and_strict(capsys: pytest.CaptureFixture[str]) -> None:
-    warn_only = DATA / "corpus" / "vllm__qwen_named-tool-finish-stop.sse"  # OAS025 at warn
+    warn_only = DATA / "corpus" / "dashscope__qwen3-max_tool-call-empty-id-fragments.sse"  # warns
     code, _, _ = run(capsys, "check", "--profile", "openai", str(warn_only))
     assert code == 0
     code, _, _ = run(capsys, "check", "--profile", "openai", "--strict", str(warn_only))

@@ -493,7 +493,12 @@ def test_strict_makes_warnings_fail() -> None:
 
 @pytest.mark.parametrize(
     ("code", "source"),
-    [("OAS027", T), ("OAS019", edit(T, 1, "choices.0.index", 1)), ("OAS037", LP)],
+    [
+        ("OAS027", T),
+        ("OAS019", edit(T, 1, "choices.0.index", 1)),
+        ("OAS037", LP),
+        ("OAS025", edit(TL, 5, FINISH, "stop")),  # a named tool_choice would allow `stop`
+    ],
 )
 def test_request_dependent_findings_drop_to_info_without_request(code: str, source: Any) -> None:
     with_req = hits(check(source, request={"stream": True}), code)

@@ -12,6 +12,9 @@ from pytest_oapi_stream.server import OAPIServer
 
 pytest.importorskip("xdist")
 
+# Plugins the inner runs do not need: each worker would import (and assertion-rewrite) them.
+LEAN = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:anyio")
+
 TESTS = """
 import openai
 import pytest
@@ -44,7 +47,7 @@ def test_xdist_records_and_replays_with_one_summary(
     monkeypatch.setenv("OPENAI_API_KEY", "sk-live-KEY-0123456789")
     pytester.makepyfile(test_chat=TESTS)
 
-    result = pytester.runpytest_subprocess("-n", "2", "--oapi-record", "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-n", "2", "--oapi-record", *LEAN)
     result.assert_outcomes(passed=4)
     result.stdout.fnmatch_lines(
         [
@@ -67,7 +70,7 @@ def test_xdist_records_and_replays_with_one_summary(
 
     oapi_server.stop()
     monkeypatch.delenv("OPENAI_API_KEY")
-    result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-n", "2", *LEAN)
     result.assert_outcomes(passed=4)
     result.stdout.fnmatch_lines(
         [

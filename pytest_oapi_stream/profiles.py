@@ -210,6 +210,7 @@ _BUILTINS: list[Profile] = [
                 "usage.completion_time",
                 "usage.total_time",
                 "choices[].delta.reasoning",
+                # groq__gpt-oss-120b_*.sse (channel), groq__compound_*.sse (executed_tools).
                 "choices[].delta.channel",
                 "choices[].delta.executed_tools",
             }
@@ -236,6 +237,8 @@ _BUILTINS: list[Profile] = [
         hosts=("openrouter.ai",),
         extensions=frozenset(
             {
+                # [koog-or] [lc-or-chunk]; provider, cost and cost_details in every
+                # openrouter__*.sse of the corpus.
                 "provider",
                 "choices[].native_finish_reason",
                 "choices[].error",

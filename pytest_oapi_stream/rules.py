@@ -61,6 +61,7 @@ class _Tally:
     message: str
     excerpt: str | None
     count: int = 1
+    path: str | None = None
 
 
 @dataclass
@@ -166,15 +167,31 @@ class RuleContext:
             )
         )
 
-    def tally(self, key: str, chunk: int, message: str, field: str | None = None) -> None:
+    def tally(
+        self,
+        key: str,
+        chunk: int,
+        message: str,
+        field: str | None = None,
+        path: str | None = None,
+    ) -> None:
         """Count a finding that is reported once per stream with its first place."""
         t = self.tallies.get(key)
         if t is None:
-            self.tallies[key] = _Tally(chunk, message, excerpt_at(self.raw, field))
+            excerpt = excerpt_at(self.raw, field or _last_key(path))
+            self.tallies[key] = _Tally(chunk, message, excerpt, path=path)
         else:
             t.count += 1
 
-    def flush_tally(self, key: str, code: str, *, minor: bool = False, what: str = "chunk") -> None:
+    def flush_tally(
+        self,
+        key: str,
+        code: str,
+        *,
+        minor: bool = False,
+        what: str = "chunk",
+        needs_request: bool = False,
+    ) -> None:
         """Emit a tallied finding, saying how many places share it."""
         t = self.tallies.pop(key, None)
         if t is None:
@@ -182,7 +199,15 @@ class RuleContext:
         msg = t.message
         if t.count > 1:
             msg += f" ({t.count} {what}s in all)"
-        self.emit(code, t.first, msg, text=t.excerpt, minor=minor)
+        self.emit(
+            code,
+            t.first,
+            msg,
+            path=t.path,
+            text=t.excerpt,
+            minor=minor,
+            needs_request=needs_request,
+        )
 
 
 _NAMES: dict[int, Severity] = {1: "info", 2: "warn", 3: "error"}
@@ -618,13 +643,18 @@ def _index_range_chunk(ctx: RuleContext, c: ChatCompletionChunk) -> None:
             )
         seen.add(idx)
         if idx < 0 or idx >= ctx.n:
-            ctx.emit(
-                "OAS019",
+            ctx.tally(
+                f"OAS019:{idx}",
                 ctx.pos,
                 f"choice index {idx} outside [0, {ctx.n})",
                 path=f"choices[{i}].index",
-                needs_request=idx >= 0 and ctx.request is None,
             )
+
+
+def _index_range_end(ctx: RuleContext) -> None:
+    for key in [k for k in ctx.tallies if k.startswith("OAS019:")]:
+        idx = int(key[7:])
+        ctx.flush_tally(key, "OAS019", needs_request=idx >= 0)
 
 
 def _index_order_chunk(ctx: RuleContext, c: ChatCompletionChunk) -> None:
@@ -1507,6 +1537,7 @@ RULES: tuple[Rule, ...] = (
         "chunk",
         "choice indexes in [0, n) and unique within a chunk",
         on_chunk=_index_range_chunk,
+        on_end=_index_range_end,
     ),
     Rule(
         "OAS020",

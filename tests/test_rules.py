@@ -392,6 +392,13 @@ def test_a_finding_survives_ignoring_every_other_rule(
     assert {v.code for v in report.violations} == {code}
 
 
+def test_out_of_range_choice_is_reported_once_per_index() -> None:
+    found = hits(check(N2, request=None), "OAS019")  # n unknown: 1 is assumed
+    assert [(v.severity, v.chunk, v.path) for v in found] == [("info", 1, "choices[0].index")]
+    assert "choice index 1 outside [0, 1) (3 chunks in all)" in found[0].message
+    assert [v.severity for v in hits(check(N2), "OAS019")] == ["error"]  # the request says n=1
+
+
 def test_fingerprint_erased_by_a_later_chunk_is_info() -> None:
     erased = check(edit(T, 4, "system_fingerprint", None))
     assert [v.message for v in hits(erased, "OAS018")] == [

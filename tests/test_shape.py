@@ -191,6 +191,13 @@ def test_shape_drops_wording_ids_and_timestamps() -> None:
     assert first["choices[].delta.role"] == "assistant"
     assert first["choices[].delta.tool_calls[].id"] == "<id>"
     assert shape["chunks"]["finish"]["choices[].finish_reason"] == "tool_calls"
+    # Only keys the provider sent: a later fragment carries index and arguments, nothing else.
+    middle = shape["chunks"]["middle"]
+    assert sorted(p for p in middle if p.startswith("choices[].delta")) == [
+        "choices[].delta.tool_calls[].function.arguments",
+        "choices[].delta.tool_calls[].index",
+    ]
+    assert "usage" not in first
     assert shape["tool_calls"]["id"] == "first-fragment-only"
     assert shape["tool_calls"]["fragments"] == "several-per-call"
     assert shape["usage"]["placement"] == ["separate-chunk"]

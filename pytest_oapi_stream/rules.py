@@ -870,6 +870,16 @@ def _usage_place_end(ctx: RuleContext) -> None:
     usages = ctx.usages
     if not usages:
         return
+    if ctx.annotation_after_usage:
+        # Allowed (OpenAI's own moderation chunk, gpt-5), yet the SDK's stream helper loses
+        # the usage: ChatCompletionStreamState assigns `usage` from every chunk [py-acc].
+        ctx.emit(
+            "OAS026",
+            None,
+            f"{ctx.annotation_after_usage} annotation chunk(s) (choices: []) after the usage "
+            "chunk: allowed, but openai-python's stream helper then reports usage None",
+            minor=2,
+        )
     prof = ctx.profile
     placed = []
     for pos, usage, on_choices in usages:

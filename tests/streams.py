@@ -104,7 +104,7 @@ def logprob(token: str, lp: float = -0.25) -> Chunk:
 
 def with_logprobs() -> list[Chunk]:
     """Content with per-token logprobs (request: ``logprobs: true``)."""
-    first = {"content": [], "refusal": None}
+    first: Chunk = {"content": [], "refusal": None}
     return [
         chunk(choice(role="assistant", content="", logprobs=first)),
         chunk(choice(content="Hi", logprobs={"content": [logprob("Hi")], "refusal": None})),

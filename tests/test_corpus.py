@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from pytest_oapi_stream import RULES_BY_CODE, CheckedChunks, Report, check_chunk_stream
+from pytest_oapi_stream.report import Severity
 
 HERE = Path(__file__).parent
 DATA = HERE / "data"
@@ -103,8 +104,8 @@ def profile_for(path: Path) -> tuple[str, str]:
     return PROFILES[prefix]
 
 
-def codes(report: Report, severity: str = "warn") -> list[str]:
-    return report.codes(severity)  # type: ignore[arg-type]
+def codes(report: Report, severity: Severity = "warn") -> list[str]:
+    return report.codes(severity)
 
 
 def verdict(path: Path, names: dict[str, str]) -> dict[str, Any]:
@@ -258,9 +259,9 @@ def render(table: dict[str, dict[str, Any]]) -> str:
     for key, v in rows:
         name = key.split("/", 1)[1].removesuffix(".sse")
         link = f"[`{name}`](../tests/data/{key})"
-        own = _cell(v["provider"], v["provider_errors"])
-        strict = _cell(v["openai"], v["openai_errors"])
-        out.append(f"| {link} | {v['who']} | `{v['profile']}` | {own} | {strict} |")
+        mine = _cell(v["provider"], v["provider_errors"])
+        theirs = _cell(v["openai"], v["openai_errors"])
+        out.append(f"| {link} | {v['who']} | `{v['profile']}` | {mine} | {theirs} |")
     out += [
         "",
         "## How often each rule fires",

@@ -68,6 +68,8 @@ class Settings:
 _SETTINGS = pytest.StashKey[Settings]()
 _STATS = pytest.StashKey[_c.RunStats]()
 _HANDLE = pytest.StashKey[_c.CassetteHandle]()
+_SHAPE = pytest.StashKey[Any]()  # shape_diff.ShapeChange of a recording, written with it
+_RECORDED = pytest.StashKey[set[Path]]()  # cassettes written in this run (shared ones too)
 _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 
 
@@ -125,6 +127,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="oapi_rechunk",
         help="how replayed bodies are split for the client: random (default), bytes, off "
         "(ini oapi_rechunk).",
+    )
+    group.addoption(
+        "--oapi-accept-changes",
+        action="store_true",
+        default=False,
+        dest="oapi_accept_changes",
+        help="when re-recording, accept a changed stream shape: write the new cassette and "
+        "its .shape.yaml (by default a shape change fails the test and keeps the old files).",
     )
     parser.addini("oapi_record_mode", "replay (default), all, missing or live", default="replay")
     parser.addini("oapi_profile", "default profile of checked streams", default="auto")
@@ -327,7 +337,24 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
         error = handle.contract_error()
         if error is not None:
             raise error
+        if handle.mode == "record":
+            _gate_shape(item, handle)
     return result
+
+
+def _gate_shape(item: pytest.Item, handle: _c.CassetteHandle) -> None:
+    """Re-recording: a changed stream shape fails the test unless accepted (docs/contracts.md)."""
+    __tracebackhide__ = True
+    from .shape_diff import compare_with_stored
+
+    change = compare_with_stored(
+        handle.path, handle.reports, profile=handle.checks.profile, ignore=handle.checks.ignore
+    )
+    item.stash[_SHAPE] = change
+    if handle.path in item.config.stash.setdefault(_RECORDED, set()):
+        return  # a cassette shared by tests: compared with what it was before this run
+    if change.changed and not item.config.getoption("oapi_accept_changes", False):
+        pytest.fail(change.message(), pytrace=False)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -410,6 +437,13 @@ def oapi_cassette(
             del item.stash[_HANDLE]
             call = item.stash.get(_REPORTS, {}).get("call")
             written = session.stop(save=call is not None and call.passed)
+            change = item.stash.get(_SHAPE, None)
+            if _SHAPE in item.stash:
+                del item.stash[_SHAPE]
+            if written and change is not None:
+                config.stash.setdefault(_RECORDED, set()).add(path)
+                if change.new["streams"]:
+                    change.write()  # the shape file goes with the cassette it describes
             _count(stats, handle, written, item.nodeid)
 
 

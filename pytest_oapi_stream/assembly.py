@@ -123,13 +123,19 @@ class Assembler:
                 msg._refusal.append(delta.refusal)
             elif delta.refusal is not None and msg.refusal is None:
                 msg.refusal = ""
-            for name in ("reasoning_content", "reasoning"):
-                text = getattr(delta, name)
-                if text:
-                    msg._reasoning.append(text)
-                    msg.last_reasoning_chunk = position
-                    if msg.reasoning_field is None:
-                        msg.reasoning_field = name
+            # reasoning_content, then reasoning (read directly: this runs for every chunk)
+            text = delta.reasoning_content
+            if text:
+                msg._reasoning.append(text)
+                msg.last_reasoning_chunk = position
+                if msg.reasoning_field is None:
+                    msg.reasoning_field = "reasoning_content"
+            text = delta.reasoning
+            if text:
+                msg._reasoning.append(text)
+                msg.last_reasoning_chunk = position
+                if msg.reasoning_field is None:
+                    msg.reasoning_field = "reasoning"
             if delta.tool_calls:
                 if msg.first_tool_chunk is None:
                     msg.first_tool_chunk = position

@@ -282,7 +282,7 @@ def _to_chunk(item: ChatCompletionChunk | dict[str, Any]) -> ParsedPayload:
 
 def _check_parsed(
     events: list[SSEEvent],
-    parsed: list[ParsedPayload | None],
+    parsed: list[ChatCompletionChunk | ParsedPayload | None],
     facts: FramingFacts | None,
     src: Source,
     profile: str | Profile,
@@ -291,9 +291,13 @@ def _check_parsed(
     strict: bool,
     url: str | None,
 ) -> Report:
-    chunks = [
-        p.chunk for p in parsed if p is not None and p.kind == "chunk" and p.chunk is not None
-    ]
+    chunks: list[ChatCompletionChunk] = []
+    for p in parsed:
+        if isinstance(p, ParsedPayload):
+            if p.kind == "chunk" and p.chunk is not None:
+                chunks.append(p.chunk)
+        elif p is not None:
+            chunks.append(p)
     prof, reason = _resolve(profile, url or src.url, chunks)
     run = _Run(
         prof,
@@ -308,7 +312,7 @@ def _check_parsed(
     )
     if src.kind == "chunks":
         for p in parsed:
-            assert p is not None
+            assert isinstance(p, ParsedPayload)  # _to_chunk's
             if p.kind == "chunk" and p.chunk is not None:
                 for err in p.schema_errors:
                     run.ctx.emit(
@@ -329,15 +333,16 @@ def _check_parsed(
     return run.finish(facts)
 
 
-def _parse_events(events: list[SSEEvent]) -> list[ParsedPayload | None]:
-    out: list[ParsedPayload | None] = []
+def _parse_events(events: list[SSEEvent]) -> list[ChatCompletionChunk | ParsedPayload | None]:
+    """Each event's payload as :func:`parse_chunk` makes it (None: no data, or a terminator)."""
+    out: list[ChatCompletionChunk | ParsedPayload | None] = []
     append = out.append
     for ev in events:
         data = ev.data
         if not ev.has_data or data.startswith("[DONE]"):
             append(None)
         else:
-            append(parse_payload(data))
+            append(parse_chunk(data))
     return out
 
 
@@ -354,7 +359,9 @@ def _check_sync(
     try:
         if src.kind == "chunks":
             assert src.chunks is not None
-            parsed: list[ParsedPayload | None] = [_to_chunk(c) for c in src.chunks]
+            parsed: list[ChatCompletionChunk | ParsedPayload | None] = [
+                _to_chunk(c) for c in src.chunks
+            ]
             return _check_parsed([], parsed, None, src, profile, request, ignore, strict, url)
         decoder = SSEDecoder()
         events: list[SSEEvent] = []
@@ -471,6 +478,25 @@ async def aassert_valid_chunk_stream(
     return report.stream
 
 
+_WINDOW = 1 << 16
+
+
+def _windows(piece: bytes | str) -> Iterator[bytes | str]:
+    """``piece`` in slices of at most 64 KiB (or 64 Ki characters), for the iterating mode.
+
+    A whole recorded body arrives as one piece; decoded at once it would turn into one list
+    holding every event of the stream. Fed in windows, the decoder holds one window's events
+    at a time, so memory does not grow with the stream. The decoder's output does not depend
+    on how its input is split.
+    """
+    n = len(piece)
+    if n <= 2 * _WINDOW:
+        yield piece
+        return
+    for start in range(0, n, _WINDOW):
+        yield piece[start : start + _WINDOW]
+
+
 class CheckedChunks:
     """Iterate typed chunks as they arrive, checked on the way, without keeping them.
 
@@ -544,11 +570,15 @@ class CheckedChunks:
         decoder = SSEDecoder()
         pending: list[SSEEvent] = []
         assert src.pieces is not None
-        for piece in src.pieces:
-            for ev in decoder.feed(piece):
-                chunk, run = self._one(run, ev, pending)
-                if chunk is not None:
-                    yield chunk
+        for whole in src.pieces:
+            for piece in _windows(whole):
+                for ev in decoder.feed(piece):
+                    if run is None:
+                        chunk, run = self._one(None, ev, pending)
+                    else:
+                        chunk = run.event(ev)
+                    if chunk is not None:
+                        yield chunk
         for ev in decoder.close():
             chunk, run = self._one(run, ev, pending)
             if chunk is not None:
@@ -570,11 +600,15 @@ class CheckedChunks:
         decoder = SSEDecoder()
         pending: list[SSEEvent] = []
         chunk: ChatCompletionChunk | None
-        async for piece in aiter_pieces(src):
-            for ev in decoder.feed(piece):
-                chunk, run = self._one(run, ev, pending)
-                if chunk is not None:
-                    yield chunk
+        async for whole in aiter_pieces(src):
+            for piece in _windows(whole):
+                for ev in decoder.feed(piece):
+                    if run is None:
+                        chunk, run = self._one(None, ev, pending)
+                    else:
+                        chunk = run.event(ev)
+                    if chunk is not None:
+                        yield chunk
         for ev in decoder.close():
             chunk, run = self._one(run, ev, pending)
             if chunk is not None:

@@ -16,9 +16,11 @@ from pydantic import ValidationError
 
 from .models import ChatCompletionChunk, ErrorObject
 
-__all__ = ["ParsedPayload", "SchemaError", "format_path", "parse_payload"]
+__all__ = ["ParsedPayload", "SchemaError", "format_path", "parse_chunk", "parse_payload"]
 
-_validate_json = ChatCompletionChunk.model_validate_json
+# The validator itself: ``model_validate_json`` only forwards to it, and the extra Python call
+# costs ~0.4 µs a chunk (a tenth of the validation).
+_validate_json = ChatCompletionChunk.__pydantic_validator__.validate_json
 _MAX_REPAIRS = 8
 
 
@@ -91,17 +93,30 @@ def _null_out(doc: Any, loc: tuple[Any, ...]) -> bool:
     return True
 
 
-def parse_payload(data: str) -> ParsedPayload:
-    """Parse one event's ``data`` into a chunk, an in-stream error, or an ``invalid`` verdict."""
+def parse_chunk(data: str) -> ChatCompletionChunk | ParsedPayload:
+    """:func:`parse_payload` without its wrapper in the common case.
+
+    A payload that validates as a chunk (no schema error, not an error object) is returned as
+    the ``ChatCompletionChunk`` itself, so the hot loop allocates nothing besides the model;
+    every other payload gives the same ``ParsedPayload`` as :func:`parse_payload`.
+    """
     try:
-        chunk = _validate_json(data)
+        chunk: ChatCompletionChunk = _validate_json(data)
     except ValidationError as exc:
         return _slow_path(data, exc)
     except (ValueError, RecursionError) as exc:  # pragma: no cover - pydantic wraps these
         return ParsedPayload("invalid", problem=f"not JSON: {exc}")
     if chunk.error is not None and chunk.choices is None:
         return ParsedPayload("error", chunk=chunk, error=chunk.error)
-    return ParsedPayload("chunk", chunk=chunk)
+    return chunk
+
+
+def parse_payload(data: str) -> ParsedPayload:
+    """Parse one event's ``data`` into a chunk, an in-stream error, or an ``invalid`` verdict."""
+    parsed = parse_chunk(data)
+    if isinstance(parsed, ParsedPayload):
+        return parsed
+    return ParsedPayload("chunk", chunk=parsed)
 
 
 def _slow_path(data: str, exc: ValidationError) -> ParsedPayload:

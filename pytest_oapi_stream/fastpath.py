@@ -1,0 +1,321 @@
+"""The checker's fast path: recognise the common event and chunk, for which every check is a no-op.
+
+Most chunks of a healthy stream are alike: one choice carrying a text, reasoning or
+tool-argument fragment, with the same ``id``/``created``/``model``/fingerprint as the first
+chunk and no field not seen before. Calling the ~19 per-chunk checks of :data:`rules.RULES` on
+each such chunk costs more than parsing it, and every one of them returns without a finding.
+:meth:`PlainChunkGate.admit` proves that with a few attribute reads; the driver (``check._Run``)
+then skips the checks and only feeds the assembler. Anything unusual (a first or last chunk,
+a new field, a finish reason, usage, a role, a refusal, logprobs, an error, several choices,
+a tool call's first fragment...) is not admitted and goes through every check as before.
+
+Why this is sound:
+
+* Each condition in :meth:`PlainChunkGate.admit` names the check it discharges; together they
+  imply that each covered check neither records a finding nor changes the shared state (the
+  sets it adds to already hold the value, and tallies are not touched).
+* The gate only runs when every active check of the run is one it covers, compared by
+  identity with the functions of ``rules`` named in :data:`CHUNK_CHECKS`/:data:`EVENT_CHECKS`.
+  A check added to (or renamed in) the table switches the fast path off until it is reviewed
+  here, so a new rule can make the checker slower but never silently skipped.
+* ``tests/test_fastpath.py`` checks every corpus stream and generated streams with the fast
+  path on and off (:data:`ENABLED`) and requires identical reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any
+
+from . import rules
+from .models import (
+    ChatCompletionChunk,
+    Choice,
+    Delta,
+    FunctionCallFragment,
+    ToolCallFragment,
+    spec_fields,
+)
+
+if TYPE_CHECKING:
+    from .rules import RuleContext
+    from .sse import SSEEvent
+
+__all__ = ["CHUNK_CHECKS", "ENABLED", "EVENT_CHECKS", "PlainChunkGate", "plain_event"]
+
+#: Switch for the differential tests: with False every event and chunk runs every check.
+ENABLED = True
+
+#: The per-chunk checks of ``rules`` whose no-op conditions :meth:`PlainChunkGate.admit` encodes.
+CHUNK_CHECKS: tuple[str, ...] = (
+    "_object_chunk",  # OAS009
+    "_required_chunk",  # OAS010
+    "_choice_fields_chunk",  # OAS011
+    "_enum_chunk",  # OAS012
+    "_extension_chunk",  # OAS014
+    "_constancy_chunk",  # OAS015-OAS018
+    "_index_range_chunk",  # OAS019
+    "_index_order_chunk",  # OAS020
+    "_role_chunk",  # OAS021
+    "_noise_chunk",  # OAS022
+    "_finish_chunk",  # OAS023, OAS024
+    "_usage_place_chunk",  # OAS026
+    "_usage_math_chunk",  # OAS028
+    "_tool_chunk",  # OAS029-OAS032, OAS034
+    "_reasoning_chunk",  # OAS036
+    "_logprobs_chunk",  # OAS037
+    "_error_chunk",  # OAS038
+    "_created_chunk",  # OAS039
+    "_fffd_chunk",  # OAS040
+)
+
+#: The per-event checks of ``rules`` that :func:`plain_event` discharges.
+EVENT_CHECKS: tuple[str, ...] = (
+    "_data_field_event",  # OAS004: one `data: ` line with its space
+    "_event_field_event",  # OAS006: no event:/id:/retry:/other fields
+)
+
+
+def _functions(names: Iterable[str]) -> frozenset[Callable[..., Any]]:
+    """The functions of ``rules`` with these names (a missing name is simply not covered)."""
+    found = (getattr(rules, name, None) for name in names)
+    return frozenset(f for f in found if f is not None)
+
+
+_COVERED_CHUNK = _functions(CHUNK_CHECKS)
+_COVERED_EVENT = _functions(EVENT_CHECKS)
+_EXTENSION_CHECK = getattr(rules, "_extension_chunk", None)
+_REASONING_CHECK = getattr(rules, "_reasoning_chunk", None)
+
+# Where _extension_chunk looks, and the fields the contract defines there.
+_P_CHUNK = ""
+_P_CHOICE = "choices[]."
+_P_DELTA = "choices[].delta."
+_P_TOOL = "choices[].delta.tool_calls[]."
+_P_FN = "choices[].delta.tool_calls[].function."
+_SPECS: dict[str, frozenset[str]] = {
+    _P_CHUNK: spec_fields(ChatCompletionChunk),
+    _P_CHOICE: spec_fields(Choice),
+    _P_DELTA: spec_fields(Delta),
+    _P_TOOL: spec_fields(ToolCallFragment),
+    _P_FN: spec_fields(FunctionCallFragment),
+}
+
+
+# Field values read in one C call each (from the models' __dict__, where pydantic keeps them).
+_ENVELOPE = itemgetter(
+    "id",
+    "created",
+    "model",
+    "system_fingerprint",
+    "service_tier",
+    "object",
+    "usage",
+    "x_groq",
+    "error",
+)
+_CHOICE = itemgetter("index", "delta", "finish_reason", "logprobs", "error")
+_DELTA = itemgetter("role", "refusal", "content", "reasoning_content", "reasoning", "tool_calls")
+_FRAGMENT = itemgetter("index", "id", "type", "function")
+
+
+def covers_events(checks: Iterable[Callable[..., Any]]) -> bool:
+    """Whether :func:`plain_event` discharges every one of these event checks."""
+    return ENABLED and set(checks) <= _COVERED_EVENT
+
+
+def plain_event(ev: SSEEvent) -> bool:
+    """One ``data: `` line, no other field: ``_data_field_event`` and ``_event_field_event``
+    find nothing in it (what the decoder's fast path produces)."""
+    return (
+        ev.data_lines == 1
+        and not ev.nospace
+        and ev.event is None
+        and ev.id is None
+        and ev.retry is None
+        and not ev.other_fields
+    )
+
+
+class PlainChunkGate:
+    """Admits the chunks for which every per-chunk check of one run is a no-op.
+
+    Built once per run (the profile and request are fixed); :meth:`admit` is called for each
+    chunk before the checks, with ``ctx.pos`` already set. It never changes any state.
+    """
+
+    __slots__ = (
+        "_ext",
+        "_ext_n",
+        "_ext_on",
+        "_reasoning_on",
+        "_ref",
+        "_ref_key",
+        "ctx",
+    )
+
+    def __init__(self, ctx: RuleContext, checks: Iterable[Callable[..., Any]]) -> None:
+        self.ctx = ctx
+        active = set(checks)
+        self._ext_on = _EXTENSION_CHECK in active
+        self._reasoning_on = _REASONING_CHECK in active
+        self._ext: dict[str, frozenset[str]] = dict(_SPECS)
+        self._ext_n = 0
+        self._ref: ChatCompletionChunk | None = None
+        self._ref_key: tuple[Any, ...] | None = None
+
+    @staticmethod
+    def usable(checks: Iterable[Callable[..., Any]]) -> bool:
+        """Whether the gate covers every one of these chunk checks (else it must not be used)."""
+        return ENABLED and set(checks) <= _COVERED_CHUNK
+
+    def _refresh_extensions(self) -> None:
+        """Per place, the field names ``_extension_chunk`` passes over: spec or seen before."""
+        seen = self.ctx.ext_seen
+        ext = {}
+        for prefix, spec in _SPECS.items():
+            cut = len(prefix)
+            names = {p[cut:] for p in seen if p.startswith(prefix)}
+            ext[prefix] = spec | names
+        self._ext = ext
+        self._ext_n = len(seen)
+
+    def _judge_ref(self, ref: ChatCompletionChunk) -> tuple[Any, ...] | None:
+        """What an admitted chunk's envelope must equal, or None if no chunk can be admitted.
+
+        A chunk equal to the first one in id/created/model/fingerprint/tier passes OAS015-018
+        (the first chunk's fingerprint is already recorded; a missing fingerprint is counted,
+        so it must be there), and OAS010 (id and model non-empty, created present), OAS039
+        (created in Unix seconds, not 0, not before 2020, not in the future) and OAS012
+        (service_tier known) when the first chunk does. It must also be a
+        ``chat.completion.chunk`` (OAS009) without usage (OAS026/028), ``x_groq`` (usage may
+        hide there) or error (OAS038): the ``None``s of the key, in :data:`_ENVELOPE` order.
+        """
+        ctx = self.ctx
+        t = ref.created
+        created_ok = (
+            t is not None
+            and rules.EARLIEST_CREATED <= t <= rules.MS_THRESHOLD
+            and t <= ctx.now + rules.FUTURE_SLACK
+        )
+        tier = ref.service_tier
+        tier_ok = tier is None or tier in rules.SERVICE_TIERS or tier in ctx.profile.service_tiers
+        ok = bool(ref.id) and bool(ref.model) and ref.system_fingerprint is not None
+        if not (ok and created_ok and tier_ok):
+            return None
+        return (
+            ref.id,
+            ref.created,
+            ref.model,
+            ref.system_fingerprint,
+            ref.service_tier,
+            "chat.completion.chunk",
+            None,
+            None,
+            None,
+        )
+
+    def admit(self, c: ChatCompletionChunk) -> bool:
+        """True when every covered check would find nothing in ``c`` and change no state.
+
+        Field values are read from the models' ``__dict__`` with ``itemgetter``s (one C call
+        for several fields instead of one attribute lookup each): this runs for every chunk.
+        """
+        ctx = self.ctx
+        ref = ctx.ref
+        if ref is None:  # the first chunk sets the reference: it takes the full checks
+            return False
+        if ref is not self._ref:
+            self._ref = ref
+            self._ref_key = self._judge_ref(ref)
+        # OAS009/10/12/15-18/26/28/38/39: see _judge_ref.
+        if _ENVELOPE(c.__dict__) != self._ref_key or ctx.usages:  # OAS026: after the usage
+            return False
+        choices = c.choices
+        if choices is None or len(choices) != 1:
+            return False
+        ch = choices[0]
+        idx, d, finish, logprobs, error = _CHOICE(ch.__dict__)
+        # OAS011 index, delta and the finish_reason key; OAS023/24 no finish; OAS037 no
+        # logprobs; OAS038 no error in the choice; OAS019 index in range.
+        if (
+            idx is None
+            or d is None
+            or finish is not None
+            or logprobs is not None
+            or error is not None
+            or "finish_reason" not in ch.__pydantic_fields_set__
+            or not 0 <= idx < ctx.n
+        ):
+            return False
+        msg = ctx.asm.choices.get(idx)
+        # OAS020/21/22 need a choice seen before; OAS023/24 one not finished yet.
+        if msg is None or msg.finish_chunk is not None:
+            return False
+        role, refusal, content, rc, rs, tcs = _DELTA(d.__dict__)
+        # OAS012/OAS021: no role. A refusal goes the long way (OAS035, OAS040).
+        # OAS022: something in the delta, and never `tool_calls: []`.
+        # OAS040: no U+FFFD in the texts (arguments: below).
+        if (
+            role is not None
+            or refusal is not None
+            or not (content or rc or rs or tcs)
+            or (tcs is not None and not tcs)
+            or (content and "\ufffd" in content)
+            or (rc and "\ufffd" in rc)
+            or (rs and "\ufffd" in rs)
+        ):
+            return False
+        # OAS036: one reasoning field, already recorded, before any answer.
+        if (
+            (rc or rs)
+            and self._reasoning_on
+            and (
+                (rc and rs)
+                or ("reasoning_content" if rc else "reasoning") not in ctx.reasoning_fields
+                or msg.first_content_chunk is not None
+                or msg.first_tool_chunk is not None
+            )
+        ):
+            return False
+        ext_on = self._ext_on
+        if ext_on:
+            if len(ctx.ext_seen) != self._ext_n:
+                self._refresh_extensions()
+            ext = self._ext
+            # OAS014: every field is in the spec or was reported before at this place.
+            if not (
+                c.__pydantic_fields_set__ <= ext[_P_CHUNK]
+                and ch.__pydantic_fields_set__ <= ext[_P_CHOICE]
+                and d.__pydantic_fields_set__ <= ext[_P_DELTA]
+            ):
+                return False
+        if tcs:
+            # OAS029-32/34: a later fragment (no id, type or name) of the last opened call,
+            # with a non-negative index; OAS012 then has no tool type to judge.
+            if len(tcs) != 1:
+                return False
+            tc = tcs[0]
+            ti, tid, ttype, fn = _FRAGMENT(tc.__dict__)
+            calls = msg._calls
+            if (
+                ti is None
+                or ti < 0
+                or tid is not None
+                or ttype is not None
+                or ti not in calls
+                or ti < max(calls)
+            ):
+                return False
+            if fn is not None:
+                args = fn.arguments
+                # OAS040: no U+FFFD in the argument text either.
+                if fn.name is not None or (args and "\ufffd" in args):
+                    return False
+            if ext_on and not (
+                tc.__pydantic_fields_set__ <= self._ext[_P_TOOL]
+                and (fn is None or fn.__pydantic_fields_set__ <= self._ext[_P_FN])
+            ):
+                return False
+        return True

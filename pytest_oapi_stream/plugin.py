@@ -70,6 +70,9 @@ _STATS = pytest.StashKey[_c.RunStats]()
 _HANDLE = pytest.StashKey[_c.CassetteHandle]()
 _SHAPE = pytest.StashKey[Any]()  # shape_diff.ShapeChange of a recording, written with it
 _RECORDED = pytest.StashKey[set[Path]]()  # cassettes written in this run (shared ones too)
+_CLAIMS = pytest.StashKey[Any]()  # unused.Claims: cassettes the collected tests use
+_DESELECTED = pytest.StashKey[list[pytest.Item]]()
+_UNUSED = pytest.StashKey[tuple[list[Path], list[Path]]]()  # (unused cassettes, files pruned)
 _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 
 
@@ -135,6 +138,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="oapi_accept_changes",
         help="when re-recording, accept a changed stream shape: write the new cassette and "
         "its .shape.yaml (by default a shape change fails the test and keeps the old files).",
+    )
+    group.addoption(
+        "--oapi-prune",
+        action="store_true",
+        default=False,
+        dest="oapi_prune",
+        help="delete the cassettes (and .shape.yaml) that no collected test uses; the "
+        "cassettes of tests that were not selected are never touched.",
     )
     parser.addini("oapi_record_mode", "replay (default), all, missing or live", default="replay")
     parser.addini("oapi_profile", "default profile of checked streams", default="auto")
@@ -372,6 +383,59 @@ def pytest_runtest_makereport(
     return report
 
 
+def _cassette_path(item: pytest.Item, settings: Settings, marker: dict[str, Any]) -> Path:
+    """The cassette a test uses: its marker's ``cassette=``, else the default path."""
+    if "cassette" in marker:
+        return _c.resolve_cassette_path(settings.cassette_dir, marker["cassette"])
+    return _c.default_cassette_path(
+        settings.cassette_dir, Path(item.path), item.config.rootpath, _test_name(item)
+    )
+
+
+def _module_folder(settings: Settings, module: Path, rootpath: Path) -> Path:
+    return _c.default_cassette_path(settings.cassette_dir, module, rootpath, "x").parent
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    """Deselected tests (-k, -m, --lf, --deselect) still own their cassettes."""
+    if items:
+        items[0].config.stash.setdefault(_DESELECTED, []).extend(items)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Note which cassettes the collected tests use, for the unused-cassettes list."""
+    from .unused import Claims
+
+    config = session.config
+    settings = config.stash[_SETTINGS]
+    claims = config.stash.setdefault(_CLAIMS, Claims())
+    for item in [*session.items, *config.stash.get(_DESELECTED, [])]:
+        folder = _module_folder(settings, Path(item.path), config.rootpath)
+        claims.see_module(folder)
+        if item.get_closest_marker("oapi") is None and "oapi_cassette" not in getattr(
+            item, "fixturenames", ()
+        ):
+            continue
+        claims.claim(_cassette_path(item, settings, _marker_kwargs(item)), folder)
+    for arg in config.args:  # node ids: the rest of that module was not even collected
+        if "::" in arg:
+            module = Path(config.invocation_params.dir, arg.split("::", 1)[0])
+            claims.partly(_module_folder(settings, module.resolve(), config.rootpath))
+
+
+def _unused_lines(config: pytest.Config) -> list[str]:
+    unused, pruned = config.stash.get(_UNUSED, ([], []))
+    shown = [_c.display_path(p, config.rootpath) for p in unused]
+    if pruned:
+        return [f"pruned {len(unused)} unused cassette(s): " + ", ".join(shown)]
+    if unused:
+        return [
+            f"unused cassettes (no collected test uses them): {', '.join(shown)}",
+            "next: pytest --oapi-prune   (deletes them and their .shape.yaml)",
+        ]
+    return []
+
+
 @pytest.fixture
 def oapi_vcr_config() -> dict[str, Any]:
     """Extra vcrpy options (filter_headers, before_record_response, ...); override to set them."""
@@ -388,12 +452,7 @@ def oapi_cassette(
     settings = config.stash[_SETTINGS]
     stats = config.stash[_STATS]
     marker = _marker_kwargs(item)
-    if "cassette" in marker:
-        path = _c.resolve_cassette_path(settings.cassette_dir, marker["cassette"])
-    else:
-        path = _c.default_cassette_path(
-            settings.cassette_dir, Path(item.path), config.rootpath, _test_name(item)
-        )
+    path = _cassette_path(item, settings, marker)
     options = _c.CassetteOptions(
         path=path,
         mode=settings.mode,
@@ -509,11 +568,20 @@ def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """On an xdist worker, hand this worker's counts to the controller."""
     config = session.config
     if _is_worker(config) and _STATS in config.stash:
         config.workeroutput["oapi_stream"] = config.stash[_STATS].to_dict()  # type: ignore[attr-defined]
+    if _is_worker(config):
+        if _CLAIMS in config.stash:
+            config.workeroutput["oapi_stream_claims"] = config.stash[_CLAIMS].to_dict()  # type: ignore[attr-defined]
+    elif _CLAIMS in config.stash and exitstatus in (0, 1, 5):  # not after errors, ^C
+        from .unused import find_unused, prune
+
+        unused = find_unused(config.stash[_CLAIMS])
+        pruned = prune(unused) if config.getoption("oapi_prune", False) else []
+        config.stash[_UNUSED] = (unused, pruned)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -522,6 +590,11 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
     data = getattr(node, "workeroutput", {}).get("oapi_stream")
     if data:
         node.config.stash[_STATS].merge(data)
+    claims = getattr(node, "workeroutput", {}).get("oapi_stream_claims")
+    if claims:
+        from .unused import Claims
+
+        node.config.stash.setdefault(_CLAIMS, Claims()).merge(claims)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -529,8 +602,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if _is_worker(config) or _STATS not in config.stash:
         return
     stats = config.stash[_STATS]
-    if not stats.active:
+    unused = _unused_lines(config)
+    if not stats.active and not unused:
         return
     terminalreporter.write_sep("-", "oapi-stream summary")
-    for line in stats.summary_lines():
+    for line in [*(stats.summary_lines() if stats.active else []), *unused]:
         terminalreporter.write_line(line)

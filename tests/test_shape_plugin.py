@@ -9,6 +9,7 @@ from pathlib import Path
 
 # Imported once here: pytester drops what an in-process run imports (see test_plugin.py).
 import httpx  # noqa: F401
+import hypothesis  # noqa: F401
 import openai  # noqa: F401
 import pytest
 import vcr  # noqa: F401
@@ -94,7 +95,6 @@ def test_record_writes_the_shape_and_gates_a_changed_structure(
     result.assert_outcomes(passed=1)
     assert "x_foo" in cassette.read_text(encoding="utf-8")
     assert "x_foo: <str>" in shape.read_text(encoding="utf-8")
-    pytester.runpytest_inprocess("--oapi-record").assert_outcomes(passed=1)
 
     # Replaying neither compares nor writes shapes.
     shape.unlink()
@@ -102,17 +102,99 @@ def test_record_writes_the_shape_and_gates_a_changed_structure(
     assert not shape.exists()
 
 
-def test_a_cassette_recorded_before_shapes_is_the_baseline(
-    pytester: pytest.Pytester, server: OAPIServer
-) -> None:
-    pytester.makepyfile(test_chat=TEST)
-    _, shape = files(pytester)
-    server.stream(text="Sunny.", seed=1)
-    pytester.runpytest_inprocess("--oapi-record").assert_outcomes(passed=1)
-    shape.unlink()  # as if recorded by an older version
+# ------------------------------------------------------------------------------ unused cassettes
 
-    server.serve_sse(with_x_foo(build_sse(text="Sunny.", seed=2)))
-    result = pytester.runpytest_inprocess("--oapi-record")
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*  - new field `x_foo` on every chunk*"])
-    assert not shape.exists()
+TWO = """
+import openai
+import pytest
+
+
+def ask(prompt):
+    client = openai.OpenAI(max_retries=0)
+    stream = client.chat.completions.create(
+        model="gpt-4o-mini", stream=True, messages=[{"role": "user", "content": prompt}])
+    return "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+
+
+@pytest.mark.oapi
+def test_a():
+    assert ask("a")
+"""
+B = """
+
+@pytest.mark.oapi
+def test_b():
+    assert ask("b")
+"""
+
+
+def recorded(
+    pytester: pytest.Pytester, server: OAPIServer, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """test_chat.py (test_a, test_b) and test_other.py (test_a) recorded; replay env after."""
+    server.stream(text="Hello.", seed=1)
+    pytester.makepyfile(test_chat=TWO + B, test_other=TWO)
+    pytester.runpytest_inprocess("--oapi-record").assert_outcomes(passed=3)
+    monkeypatch.delenv("OPENAI_API_KEY")
+    return pytester.path / "cassettes"
+
+
+def test_a_full_run_lists_unused_cassettes_and_prune_deletes_them(
+    pytester: pytest.Pytester, server: OAPIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = recorded(pytester, server, monkeypatch)
+    b = root / "test_chat" / "test_b.yaml"
+    assert b.is_file() and b.with_name("test_b.shape.yaml").is_file()
+    pytester.makepyfile(test_chat=TWO)  # test_b is gone; its cassette is now unused
+
+    result = pytester.runpytest_inprocess()
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*unused cassettes (no collected test uses them): cassettes/test_chat/test_b.yaml",
+            "*next: pytest --oapi-prune*",
+        ]
+    )
+    assert "test_other" not in result.stdout.str().split("unused cassettes")[1]
+    assert b.is_file()
+
+    result = pytester.runpytest_inprocess("--oapi-prune")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*pruned 1 unused cassette(s): cassettes/test_chat/test_b.yaml"])
+    assert not b.exists() and not b.with_name("test_b.shape.yaml").exists()
+    assert (root / "test_chat" / "test_a.yaml").is_file()
+    assert (root / "test_other" / "test_a.yaml").is_file()
+    assert "unused cassettes" not in pytester.runpytest_inprocess().stdout.str()
+
+
+def test_prune_never_touches_cassettes_of_tests_not_selected(
+    pytester: pytest.Pytester, server: OAPIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = recorded(pytester, server, monkeypatch)
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+    selections = [
+        ["-k", "test_a"],
+        ["test_chat.py::test_a"],
+        ["test_other.py"],
+        ["--deselect", "test_chat.py::test_b"],
+    ]
+    for selection in selections:
+        result = pytester.runpytest_inprocess("--oapi-prune", *selection)
+        assert result.ret == 0, selection
+        out = result.stdout.str()
+        assert "unused cassettes" not in out and "pruned" not in out, selection
+        assert sorted(p.relative_to(root) for p in root.rglob("*")) == before, selection
+
+
+def test_prune_with_xdist_runs_on_the_controller(
+    pytester: pytest.Pytester, server: OAPIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("xdist")
+    root = recorded(pytester, server, monkeypatch)
+    pytester.makepyfile(test_chat=TWO)
+    lean = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:anyio")
+    result = pytester.runpytest_subprocess("-n", "2", "--oapi-prune", *lean)
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*pruned 1 unused cassette(s): cassettes/test_chat/test_b.yaml"])
+    assert not (root / "test_chat" / "test_b.yaml").exists()
+    assert (root / "test_other" / "test_a.yaml").is_file()

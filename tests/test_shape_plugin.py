@@ -5,6 +5,8 @@ accepts. Inner runs record from the loopback server through the openai SDK."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 # Imported once here: pytester drops what an in-process run imports (see test_plugin.py).
@@ -95,6 +97,30 @@ def test_record_writes_the_shape_and_gates_a_changed_structure(
     result.assert_outcomes(passed=1)
     assert "x_foo" in cassette.read_text(encoding="utf-8")
     assert "x_foo: <str>" in shape.read_text(encoding="utf-8")
+
+    # `oapi-stream diff` on the old and the new cassette gives the sentences the test gave.
+    old_copy = pytester.path / "old.yaml"
+    old_copy.write_text(stored_cassette, encoding="utf-8")
+    old_shape = pytester.path / "old.shape.yaml"
+    old_shape.write_text(stored_shape, encoding="utf-8")
+    for old in (old_copy, old_shape):
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest_oapi_stream",
+                "diff",
+                str(old),
+                str(cassette),
+                "--format",
+                "json",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert proc.returncode == 1, proc.stderr
+        assert json.loads(proc.stdout)["changes"] == ["new field `x_foo` on every chunk"]
 
     # Replaying neither compares nor writes shapes.
     shape.unlink()

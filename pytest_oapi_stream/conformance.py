@@ -132,7 +132,12 @@ def _anchor(n: int, code: str | None = None, chunk: int | None = None) -> str:
 
 def _by_rule(report: Report) -> dict[str, list[Violation]]:
     out: dict[str, list[Violation]] = {}
-    for v in report.violations:
+    # Sorted within a rule too: the checker may emit one chunk's findings in any order, and a
+    # generated report must not change when nothing changed.
+    for v in sorted(
+        report.violations,
+        key=lambda v: (-1 if v.chunk is None else v.chunk, v.path or "", v.message),
+    ):
         out.setdefault(v.code, []).append(v)
     order = {r.code: i for i, r in enumerate(RULES)}
     return dict(sorted(out.items(), key=lambda kv: order.get(kv[0], 999)))
@@ -223,7 +228,7 @@ def render_markdown(
                         where += f" `{_md(v.path)}`"
                     out.append(f"  - {where}: {_md(v.message)}")
                     if v.excerpt:
-                        out.append(f"    <code>{html.escape(v.excerpt)}</code>")
+                        out.append(f"    <code>{html.escape(v.excerpt, quote=False)}</code>")
                 if len(vs) > _MD_PER_RULE:
                     out.append(f"  - … and {len(vs) - _MD_PER_RULE} more")
             out.append("")

@@ -17,7 +17,7 @@ from .assembly import AssembledMessage
 from .fastpath import PlainChunkGate
 from .models import ChatCompletionChunk, Usage
 from .parse import ParsedPayload, parse_chunk, parse_payload
-from .profiles import Profile, detect_profile, get_profile
+from .profiles import Profile, detect_profile, get_profile, profile_from_chunk, profile_from_url
 from .report import Report, StreamContractError
 from .rules import RULES, HttpInfo, RuleContext, error_event, stream_usage
 from .sources import Source, aiter_pieces, open_source
@@ -162,7 +162,20 @@ class _Run:
         if not isinstance(parsed, ParsedPayload):  # a valid chunk: the common case
             if ev.event == "error":
                 error_event(ctx, ev, None)
-            self.chunk(parsed, data)
+            pos = ctx.chunks
+            gate = self.gate
+            if gate is not None and gate.take(parsed, pos):
+                # Nothing for the checks to do (fastpath.py); the bookkeeping of chunk().
+                ctx.pos = pos
+                ctx.raw = data
+                ctx.is_filter = False
+                if ctx.error_events:
+                    ctx.error_after += 1
+                ctx.chunks = pos + 1
+                if self.keep:
+                    self.chunks.append(parsed)
+            else:
+                self._check_chunk(parsed, data)
             return parsed
         if parsed.kind == "invalid":
             if ev.event == "error":
@@ -193,20 +206,27 @@ class _Run:
         """Check one typed chunk and take it into the assembled messages."""
         ctx = self.ctx
         pos = ctx.chunks
-        ctx.pos = pos
-        ctx.raw = raw
         gate = self.gate
-        if gate is not None and gate.admit(chunk):
-            # Every chunk check is a no-op here (fastpath.py): one choice, nothing new, so
-            # no filter chunk and no usage; only the assembler has something to do.
+        if gate is not None and gate.take(chunk, pos):
+            # Every chunk check is a no-op here and the gate fed the assembler (fastpath.py):
+            # one choice, nothing new, so no filter chunk and no usage.
+            ctx.pos = pos
+            ctx.raw = raw
             ctx.is_filter = False
             if ctx.error_events:
                 ctx.error_after += 1
-            ctx.asm.feed_choice(chunk.choices[0], pos)  # type: ignore[index]
             ctx.chunks = pos + 1
             if self.keep:
                 self.chunks.append(chunk)
             return
+        self._check_chunk(chunk, raw)
+
+    def _check_chunk(self, chunk: ChatCompletionChunk, raw: str | None) -> None:
+        """Run every chunk check on ``chunk`` and feed the assembler (the long way)."""
+        ctx = self.ctx
+        pos = ctx.chunks
+        ctx.pos = pos
+        ctx.raw = raw
         is_filter = self.filter_chunks and _is_filter_chunk(chunk)
         ctx.is_filter = is_filter
         if ctx.error_events:
@@ -280,10 +300,7 @@ def _to_chunk(item: ChatCompletionChunk | dict[str, Any]) -> ParsedPayload:
     return parse_payload(json.dumps(item))
 
 
-def _check_parsed(
-    events: list[SSEEvent],
-    parsed: list[ChatCompletionChunk | ParsedPayload | None],
-    facts: FramingFacts | None,
+def _check_chunks(
     src: Source,
     profile: str | Profile,
     request: dict[str, Any] | None,
@@ -291,13 +308,10 @@ def _check_parsed(
     strict: bool,
     url: str | None,
 ) -> Report:
-    chunks: list[ChatCompletionChunk] = []
-    for p in parsed:
-        if isinstance(p, ParsedPayload):
-            if p.kind == "chunk" and p.chunk is not None:
-                chunks.append(p.chunk)
-        elif p is not None:
-            chunks.append(p)
+    """Keep mode for an already-parsed chunk list (no framing to check)."""
+    assert src.chunks is not None
+    parsed = [_to_chunk(c) for c in src.chunks]
+    chunks = [p.chunk for p in parsed if p.kind == "chunk" and p.chunk is not None]
     prof, reason = _resolve(profile, url or src.url, chunks)
     run = _Run(
         prof,
@@ -305,45 +319,109 @@ def _check_parsed(
         request=request,
         ignore=ignore,
         strict=strict,
-        framing=src.kind != "chunks",
+        framing=False,
         http=src.http,
         keep=True,
         label=src.label,
     )
-    if src.kind == "chunks":
-        for p in parsed:
-            assert isinstance(p, ParsedPayload)  # _to_chunk's
-            if p.kind == "chunk" and p.chunk is not None:
-                for err in p.schema_errors:
-                    run.ctx.emit(
-                        "OAS013",
-                        run.ctx.chunks,
-                        f"{err.path}: {err.message} (got {err.value})",
-                        path=err.path,
-                    )
-                run.chunk(p.chunk, None)
-            elif p.kind == "error":
-                run.errors.append(p.error)
-                run.ctx.error_events += 1
-                run.ctx.emit("OAS038", None, f"in-stream error: {p.error!r}")
-        run.ctx.done = 1  # a chunk list has no terminator to check
-        return run.finish(None)
-    for ev, p in zip(events, parsed, strict=False):
-        run.event(ev, p)
-    return run.finish(facts)
+    for p in parsed:
+        if p.kind == "chunk" and p.chunk is not None:
+            for err in p.schema_errors:
+                run.ctx.emit(
+                    "OAS013",
+                    run.ctx.chunks,
+                    f"{err.path}: {err.message} (got {err.value})",
+                    path=err.path,
+                )
+            run.chunk(p.chunk, None)
+        elif p.kind == "error":
+            run.errors.append(p.error)
+            run.ctx.error_events += 1
+            run.ctx.emit("OAS038", None, f"in-stream error: {p.error!r}")
+    run.ctx.done = 1  # a chunk list has no terminator to check
+    return run.finish(None)
 
 
-def _parse_events(events: list[SSEEvent]) -> list[ChatCompletionChunk | ParsedPayload | None]:
-    """Each event's payload as :func:`parse_chunk` makes it (None: no data, or a terminator)."""
-    out: list[ChatCompletionChunk | ParsedPayload | None] = []
-    append = out.append
-    for ev in events:
-        data = ev.data
-        if not ev.has_data or data.startswith("[DONE]"):
-            append(None)
+class _KeepPass:
+    """Keep mode over SSE pieces in one pass: each event is parsed and checked as it is decoded.
+
+    The result is the one of decoding the whole stream, parsing every payload, resolving the
+    profile, then checking; but each chunk is checked right after it is parsed, while it is
+    still in the CPU cache (1-2 µs a chunk, a fifth of the work, on the benchmark's streams).
+
+    ``profile="auto"`` without a request host that decides looks at every chunk for a
+    provider signal (:func:`detect_profile`: the first chunk that signals decides). The checks
+    start under the profile that applies when no chunk signals, and the events are kept
+    meanwhile; when a chunk signals, the run restarts under its profile and replays them,
+    parsing them again (usually that is the first chunk, so there is nothing to replay).
+    """
+
+    def __init__(
+        self,
+        src: Source,
+        profile: str | Profile,
+        request: dict[str, Any] | None,
+        ignore: Iterable[str],
+        strict: bool,
+        url: str | None,
+    ) -> None:
+        self._src = src
+        self._request = request
+        self._ignore = ignore
+        self._strict = strict
+        url = url or src.url
+        fixed = profile_from_url(url) if profile == "auto" else _resolve(profile, url, [])
+        # Events seen while the profile may still change (auto, no host signal).
+        self._history: list[SSEEvent] | None
+        if fixed is None:
+            self._history = []
+            fixed = detect_profile(url, ())  # what applies if no chunk signals
         else:
-            append(parse_chunk(data))
-    return out
+            self._history = None
+        self.run = self._new_run(*fixed)
+
+    def _new_run(self, profile: Profile, reason: str) -> _Run:
+        return _Run(
+            profile,
+            reason,
+            request=self._request,
+            ignore=self._ignore,
+            strict=self._strict,
+            framing=True,
+            http=self._src.http,
+            keep=True,
+            label=self._src.label,
+        )
+
+    def events(self, events: list[SSEEvent]) -> None:
+        """Parse and check these events, in order."""
+        run = self.run
+        history = self._history
+        for ev in events:
+            data = ev.data
+            parsed: ChatCompletionChunk | ParsedPayload | None = None
+            if ev.has_data and not data.startswith("[DONE]"):
+                parsed = parse_chunk(data)  # even after [DONE]: it may carry the signal
+            if history is not None:
+                signal = None
+                if isinstance(parsed, ParsedPayload):
+                    if parsed.kind == "chunk" and parsed.chunk is not None:
+                        signal = profile_from_chunk(parsed.chunk)
+                elif parsed is not None:
+                    signal = profile_from_chunk(parsed)
+                if signal is None:
+                    history.append(ev)
+                else:
+                    run = self.run = self._new_run(*signal)
+                    for old in history:
+                        run.event(old)
+                    history = self._history = None
+            run.event(ev, parsed)
+
+    def finish(self, facts: FramingFacts) -> Report:
+        """The stream-level checks and the report."""
+        self._history = None
+        return self.run.finish(facts)
 
 
 def _check_sync(
@@ -358,20 +436,15 @@ def _check_sync(
     gc.disable()  # tens of thousands of kept objects make the collector dominate otherwise
     try:
         if src.kind == "chunks":
-            assert src.chunks is not None
-            parsed: list[ChatCompletionChunk | ParsedPayload | None] = [
-                _to_chunk(c) for c in src.chunks
-            ]
-            return _check_parsed([], parsed, None, src, profile, request, ignore, strict, url)
+            return _check_chunks(src, profile, request, ignore, strict, url)
+        keep = _KeepPass(src, profile, request, ignore, strict, url)
         decoder = SSEDecoder()
-        events: list[SSEEvent] = []
         assert src.pieces is not None
-        for piece in src.pieces:
-            events.extend(decoder.feed(piece))
-        events.extend(decoder.close())
-        return _check_parsed(
-            events, _parse_events(events), decoder.facts, src, profile, request, ignore, strict, url
-        )
+        for whole in src.pieces:
+            for piece in _windows(whole):
+                keep.events(decoder.feed(piece))
+        keep.events(decoder.close())
+        return keep.finish(decoder.facts)
     finally:
         if was_enabled:
             gc.enable()
@@ -408,14 +481,13 @@ async def acheck_chunk_stream(
     src = open_source(source)
     if src.kind != "async":
         return _check_sync(src, profile, request, codes, strict, url)
+    keep = _KeepPass(src, profile, request, codes, strict, url)
     decoder = SSEDecoder()
-    events: list[SSEEvent] = []
-    async for piece in aiter_pieces(src):
-        events.extend(decoder.feed(piece))
-    events.extend(decoder.close())
-    return _check_parsed(
-        events, _parse_events(events), decoder.facts, src, profile, request, codes, strict, url
-    )
+    async for whole in aiter_pieces(src):
+        for piece in _windows(whole):
+            keep.events(decoder.feed(piece))
+    keep.events(decoder.close())
+    return keep.finish(decoder.facts)
 
 
 def _check_ignore(ignore: Iterable[str]) -> tuple[str, ...]:
@@ -482,12 +554,13 @@ _WINDOW = 1 << 16
 
 
 def _windows(piece: bytes | str) -> Iterator[bytes | str]:
-    """``piece`` in slices of at most 64 KiB (or 64 Ki characters), for the iterating mode.
+    """``piece`` in slices of at most 64 KiB (or 64 Ki characters).
 
     A whole recorded body arrives as one piece; decoded at once it would turn into one list
     holding every event of the stream. Fed in windows, the decoder holds one window's events
-    at a time, so memory does not grow with the stream. The decoder's output does not depend
-    on how its input is split.
+    at a time: the iterating mode's memory does not grow with the stream, and keep mode
+    checks each event while its bytes are still in the CPU cache. The decoder's output does
+    not depend on how its input is split.
     """
     n = len(piece)
     if n <= 2 * _WINDOW:

@@ -4,14 +4,15 @@ Most chunks of a healthy stream are alike: one choice carrying a text, reasoning
 tool-argument fragment, with the same ``id``/``created``/``model``/fingerprint as the first
 chunk and no field not seen before. Calling the ~19 per-chunk checks of :data:`rules.RULES` on
 each such chunk costs more than parsing it, and every one of them returns without a finding.
-:meth:`PlainChunkGate.admit` proves that with a few attribute reads; the driver (``check._Run``)
-then skips the checks and only feeds the assembler. Anything unusual (a first or last chunk,
-a new field, a finish reason, usage, a role, a refusal, logprobs, an error, several choices,
-a tool call's first fragment...) is not admitted and goes through every check as before.
+:meth:`PlainChunkGate.take` proves that with a few attribute reads, and then does the one
+thing left to do for such a chunk, feeding the assembler; the driver (``check._Run``) skips the
+checks. Anything unusual (a first or last chunk, a new field, a finish reason, usage, a role, a
+refusal, logprobs, an error, several choices, a tool call's first fragment...) is not taken
+and goes through every check as before.
 
 Why this is sound:
 
-* Each condition in :meth:`PlainChunkGate.admit` names the check it discharges; together they
+* Each condition in :meth:`PlainChunkGate.take` names the check it discharges; together they
   imply that each covered check neither records a finding nor changes the shared state (the
   sets it adds to already hold the value, and tallies are not touched).
 * The gate only runs when every active check of the run is one it covers, compared by
@@ -47,7 +48,7 @@ __all__ = ["CHUNK_CHECKS", "ENABLED", "EVENT_CHECKS", "PlainChunkGate", "plain_e
 #: Switch for the differential tests: with False every event and chunk runs every check.
 ENABLED = True
 
-#: The per-chunk checks of ``rules`` whose no-op conditions :meth:`PlainChunkGate.admit` encodes.
+#: The per-chunk checks of ``rules`` whose no-op conditions :meth:`PlainChunkGate.take` encodes.
 CHUNK_CHECKS: tuple[str, ...] = (
     "_object_chunk",  # OAS009
     "_required_chunk",  # OAS010
@@ -141,8 +142,8 @@ def plain_event(ev: SSEEvent) -> bool:
 class PlainChunkGate:
     """Admits the chunks for which every per-chunk check of one run is a no-op.
 
-    Built once per run (the profile and request are fixed); :meth:`admit` is called for each
-    chunk before the checks, with ``ctx.pos`` already set. It never changes any state.
+    Built once per run (the profile and request are fixed); :meth:`take` is called for each
+    chunk instead of the checks, and changes nothing when it declines the chunk.
     """
 
     __slots__ = (
@@ -182,7 +183,7 @@ class PlainChunkGate:
         self._ext_n = len(seen)
 
     def _judge_ref(self, ref: ChatCompletionChunk) -> tuple[Any, ...] | None:
-        """What an admitted chunk's envelope must equal, or None if no chunk can be admitted.
+        """What a taken chunk's envelope must equal, or None if no chunk can be taken.
 
         A chunk equal to the first one in id/created/model/fingerprint/tier passes OAS015-018
         (the first chunk's fingerprint is already recorded; a missing fingerprint is counted,
@@ -216,8 +217,14 @@ class PlainChunkGate:
             None,
         )
 
-    def admit(self, c: ChatCompletionChunk) -> bool:
-        """True when every covered check would find nothing in ``c`` and change no state.
+    def take(self, c: ChatCompletionChunk, pos: int) -> bool:
+        """Take ``c`` (chunk number ``pos``) when every covered check would find nothing in it.
+
+        Returns False, having changed nothing, when some check may have something to say.
+        Otherwise the checks would leave every state as it is, so the only thing left to do
+        is what the assembler does with the chunk: this method does it (as
+        ``Assembler.feed_choice`` would for this shape, which it has just established) and
+        returns True.
 
         Field values are read from the models' ``__dict__`` with ``itemgetter``s (one C call
         for several fields instead of one attribute lookup each): this runs for every chunk.
@@ -291,6 +298,7 @@ class PlainChunkGate:
                 and d.__pydantic_fields_set__ <= ext[_P_DELTA]
             ):
                 return False
+        args = None
         if tcs:
             # OAS029-32/34: a later fragment (no id, type or name) of the last opened call,
             # with a non-negative index; OAS012 then has no tool type to judge.
@@ -318,4 +326,32 @@ class PlainChunkGate:
                 and (fn is None or fn.__pydantic_fields_set__ <= self._ext[_P_FN])
             ):
                 return False
+        # Taken. The assembler's part, as Assembler.feed_choice does it for a delta without
+        # role, refusal, logprobs or finish and at most one later fragment of an open call
+        # (the differential tests compare the assembled messages too).
+        msg.last_chunk = pos
+        msg.deltas += 1
+        if content:
+            msg._content.append(content)
+            if msg.first_content_chunk is None:
+                msg.first_content_chunk = pos
+        elif content is not None and msg.content is None:
+            msg.content = ""
+        if rc:
+            msg._reasoning.append(rc)
+            msg.last_reasoning_chunk = pos
+            if msg.reasoning_field is None:
+                msg.reasoning_field = "reasoning_content"
+        if rs:
+            msg._reasoning.append(rs)
+            msg.last_reasoning_chunk = pos
+            if msg.reasoning_field is None:
+                msg.reasoning_field = "reasoning"
+        if tcs:
+            if msg.first_tool_chunk is None:
+                msg.first_tool_chunk = pos
+            call = calls[ti]
+            call.fragments += 1
+            if args:
+                call._parts.append(args)
         return True

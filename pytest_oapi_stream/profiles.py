@@ -17,8 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
+from operator import itemgetter
 from types import MappingProxyType
 from typing import Any, Literal
+
+from .models import ChatCompletionChunk
 
 __all__ = [
     "PROFILES",
@@ -26,6 +29,8 @@ __all__ = [
     "SeverityOverride",
     "detect_profile",
     "get_profile",
+    "profile_from_chunk",
+    "profile_from_url",
     "register_profile",
 ]
 
@@ -433,38 +438,75 @@ def _host_of(url: str) -> str:
     return host.lower()
 
 
+_SIGNAL_FIELDS = itemgetter(
+    "x_groq", "timings", "prompt_filter_results", "system_fingerprint", "model"
+)
+
+
+def profile_from_url(url: str | None) -> tuple[Profile, str] | None:
+    """The profile and reason the request host selects under ``auto``, or None."""
+    if not url:
+        return None
+    host = _host_of(url)
+    hostname = host.split(":", 1)[0]
+    for prof in _REGISTRY.values():
+        for suffix in prof.hosts:
+            if hostname == suffix.lstrip(".") or (
+                suffix.startswith(".") and hostname.endswith(suffix)
+            ):
+                return prof.resolve(), f"auto: request host {hostname}"
+            if not suffix.startswith(".") and hostname.endswith("." + suffix):
+                return prof.resolve(), f"auto: request host {hostname}"
+    if host.endswith(":11434"):
+        return get_profile("ollama"), f"auto: request host {host} (Ollama's port)"
+    return None
+
+
+def profile_from_chunk(chunk: Any) -> tuple[Profile, str] | None:
+    """The profile and reason a chunk's provider signal selects under ``auto``, or None.
+
+    Split out of :func:`detect_profile` so that a checker can look at each chunk as it parses
+    it (the first chunk that signals decides), instead of collecting them all first.
+    """
+    if type(chunk) is ChatCompletionChunk:
+        # The common answer, "no signal", in one C call: this runs for every chunk of a stream.
+        x_groq, timings, pfr, fp, model = _SIGNAL_FIELDS(chunk.__dict__)
+        if (
+            x_groq is None
+            and timings is None
+            and pfr is None
+            and fp != "fp_ollama"
+            and not (model and model.startswith("deepseek-"))
+        ):
+            return None
+    if getattr(chunk, "x_groq", None) is not None:
+        return get_profile("groq"), "auto: the stream carries x_groq"
+    if getattr(chunk, "timings", None) is not None:
+        return get_profile("llamacpp"), "auto: the stream carries llama.cpp timings"
+    if getattr(chunk, "prompt_filter_results", None) is not None:
+        return get_profile("azure"), "auto: the stream carries prompt_filter_results"
+    if getattr(chunk, "system_fingerprint", None) == "fp_ollama":
+        return get_profile("ollama"), "auto: system_fingerprint fp_ollama"
+    model = getattr(chunk, "model", None) or ""
+    if model.startswith("deepseek-"):
+        for choice in getattr(chunk, "choices", None) or ():
+            delta = getattr(choice, "delta", None)
+            if delta is not None and "reasoning_content" in delta.model_fields_set:
+                return get_profile("deepseek"), (f"auto: reasoning_content from model {model}")
+    return None
+
+
 def detect_profile(url: str | None, chunks: Iterable[Any]) -> tuple[Profile, str]:
     """Pick a profile from the request host, else from the stream itself, else ``openai``.
 
     ``chunks`` are ``ChatCompletionChunk`` objects (or anything with the same attributes).
     Returns the resolved profile and a one-line reason for the report.
     """
-    if url:
-        host = _host_of(url)
-        hostname = host.split(":", 1)[0]
-        for prof in _REGISTRY.values():
-            for suffix in prof.hosts:
-                if hostname == suffix.lstrip(".") or (
-                    suffix.startswith(".") and hostname.endswith(suffix)
-                ):
-                    return prof.resolve(), f"auto: request host {hostname}"
-                if not suffix.startswith(".") and hostname.endswith("." + suffix):
-                    return prof.resolve(), f"auto: request host {hostname}"
-        if host.endswith(":11434"):
-            return get_profile("ollama"), f"auto: request host {host} (Ollama's port)"
+    found = profile_from_url(url)
+    if found is not None:
+        return found
     for chunk in chunks:
-        if getattr(chunk, "x_groq", None) is not None:
-            return get_profile("groq"), "auto: the stream carries x_groq"
-        if getattr(chunk, "timings", None) is not None:
-            return get_profile("llamacpp"), "auto: the stream carries llama.cpp timings"
-        if getattr(chunk, "prompt_filter_results", None) is not None:
-            return get_profile("azure"), "auto: the stream carries prompt_filter_results"
-        if getattr(chunk, "system_fingerprint", None) == "fp_ollama":
-            return get_profile("ollama"), "auto: system_fingerprint fp_ollama"
-        model = getattr(chunk, "model", None) or ""
-        if model.startswith("deepseek-"):
-            for choice in getattr(chunk, "choices", None) or ():
-                delta = getattr(choice, "delta", None)
-                if delta is not None and "reasoning_content" in delta.model_fields_set:
-                    return get_profile("deepseek"), (f"auto: reasoning_content from model {model}")
+        found = profile_from_chunk(chunk)
+        if found is not None:
+            return found
     return get_profile("openai"), "auto: no provider signal, strict default"

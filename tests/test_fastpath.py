@@ -82,7 +82,7 @@ def both_ways(source: Any, **kwargs: Any) -> None:
     slow, fast = results
     hint = (
         "the fast path changed the report: a per-chunk check changed in rules.py; update its "
-        "no-op conditions in fastpath.PlainChunkGate.admit"
+        "no-op conditions in fastpath.PlainChunkGate.take"
     )
     assert fast[0] == slow[0], f"keep mode: {hint}"
     assert fast[1] == slow[1], f"iterating mode: {hint}"
@@ -390,18 +390,18 @@ def test_chunk_lists_do_not_depend_on_the_fast_path() -> None:
 
 def _admitted(source: Any, **kwargs: Any) -> tuple[int, int]:
     counts = [0, 0]
-    original = fastpath.PlainChunkGate.admit
+    original = fastpath.PlainChunkGate.take
 
-    def counting(self: fastpath.PlainChunkGate, c: Any) -> bool:
-        ok = original(self, c)
+    def counting(self: fastpath.PlainChunkGate, c: Any, pos: int) -> bool:
+        ok = original(self, c, pos)
         counts[ok] += 1
         return ok
 
-    fastpath.PlainChunkGate.admit = counting  # type: ignore[method-assign]
+    fastpath.PlainChunkGate.take = counting  # type: ignore[method-assign]
     try:
         report = check_chunk_stream(source, **kwargs)
     finally:
-        fastpath.PlainChunkGate.admit = original  # type: ignore[method-assign]
+        fastpath.PlainChunkGate.take = original  # type: ignore[method-assign]
     assert report.ok, report.format()
     return counts[1], counts[0] + counts[1]
 
@@ -416,7 +416,7 @@ def test_every_per_chunk_check_is_covered_by_the_fast_path() -> None:
     )
     assert not uncovered, (
         "checks not reviewed for the fast path (they switch it off, halving the speed): "
-        f"{uncovered}; add their no-op conditions to fastpath.PlainChunkGate.admit "
+        f"{uncovered}; add their no-op conditions to fastpath.PlainChunkGate.take "
         "(or plain_event) and their names to CHUNK_CHECKS/EVENT_CHECKS"
     )
 
@@ -428,3 +428,47 @@ def test_the_fast_path_takes_the_common_chunks(kind: str) -> None:
     admitted, total = _admitted(data, request=S.REQUEST)
     assert total == 300
     assert admitted >= total - 10, f"only {admitted} of {total} chunks took the fast path"
+
+
+# -------------------------------------------------- keep mode's one pass and profile=auto
+
+
+def _late_signal_streams() -> dict[str, str]:
+    """Streams whose provider signal comes late (keep mode must restart under it)."""
+    timings = {"prompt_n": 9, "predicted_n": 3}
+    text = S.text("a", "b", "c")
+    late_timings = [*text[:-1], {**text[-1], "timings": timings}]
+    late_groq = [*text[:-1], {**text[-1], "x_groq": {"id": "req_1", "usage": USAGE}}]
+    return {
+        "llamacpp-timings-last": _render(late_timings),
+        "groq-x_groq-last": _render(late_groq),
+        "after-done": _render(text) + f"data: {json.dumps(late_timings[-1])}\n\n",
+        "no-signal": _render(text),
+    }
+
+
+@pytest.mark.parametrize(
+    "data",
+    [p.read_bytes() for p in STREAM_FILES] + list(_late_signal_streams().values()),
+    ids=[p.name for p in STREAM_FILES] + list(_late_signal_streams()),
+)
+def test_keep_mode_decides_auto_over_all_chunks(data: bytes | str) -> None:
+    """One pass gives what parsing everything, then detect_profile, then checking gives."""
+    from pytest_oapi_stream.parse import parse_payload
+    from pytest_oapi_stream.profiles import detect_profile
+    from pytest_oapi_stream.sse import parse_sse
+
+    events, _ = parse_sse(data)
+    chunks = []
+    for ev in events:
+        if ev.has_data and not ev.data.startswith("[DONE]"):
+            p = parse_payload(ev.data)
+            if p.kind == "chunk" and p.chunk is not None:
+                chunks.append(p.chunk)
+    profile, reason = detect_profile(None, chunks)
+    report = check_chunk_stream(data)
+    assert (report.profile.name, report.profile_reason) == (profile.name, reason)
+    explicit = check_chunk_stream(data, profile=profile)
+    assert (
+        summary(report)[:1] + summary(report)[3:] == summary(explicit)[:1] + summary(explicit)[3:]
+    )

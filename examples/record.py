@@ -29,7 +29,7 @@ SOURCES = {
         "corpus/groq__llama-3.3-70b_tool-call-single-chunk.sse",
     "test_azure_filter_prologue": "corpus/azure__gpt-5-mini_latency-checkpoint.sse",
     "test_llamacpp_tool_call_with_timings": "corpus/llamacpp__gpt-oss-20b_tool-call-timings.sse",
-    "test_readme.py::test_hello_stream": "corpus/openai__gpt-4o_no-usage-curl.sse",
+    "test_readme_example.py::test_hello_stream": "corpus/openai__gpt-4o_no-usage-curl.sse",
 }
 
 

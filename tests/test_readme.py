@@ -18,9 +18,9 @@ def test_first_screen_has_the_two_commands() -> None:
 def test_readme_example_is_the_shipped_example() -> None:
     block = re.search(r"```python\n(import openai.*?)```", README, re.S)
     assert block is not None
-    example = (ROOT / "examples" / "test_readme.py").read_text(encoding="utf-8")
+    example = (ROOT / "examples" / "test_readme_example.py").read_text(encoding="utf-8")
     assert example.endswith(block.group(1)), (
-        "examples/test_readme.py must end with the README's example, verbatim"
+        "examples/test_readme_example.py must end with the README's example, verbatim"
     )
 
 

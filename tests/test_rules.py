@@ -553,7 +553,8 @@ def test_traceback_hides_plugin_frames(pytester: pytest.Pytester) -> None:
                 pass
         """
     )
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    # -rN: no short summary, which CI=true would print in full (a third copy of the message).
+    result = pytester.runpytest("-p", "no:cacheprovider", "-rN")
     result.assert_outcomes(failed=2)
     out = result.stdout.str()
     assert out.count("StreamContractError: stream contract violated") == 2

@@ -10,19 +10,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TextIO
 
 from . import __version__
-from .check import check_chunk_stream
 from .profiles import PROFILES, get_profile
 from .report import Report, Violation, use_color
 
 __all__ = ["build_parser", "main", "profiles_markdown", "rules_document", "rules_markdown"]
 
-_SSE_SUFFIXES = (".sse",)
 _CASSETTE_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -52,69 +49,21 @@ class Result:
         }
 
 
-def _expand(paths: Sequence[str]) -> list[Path]:
-    files: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found = sorted(
-                p for p in path.rglob("*")
-                if p.is_file() and p.suffix in _SSE_SUFFIXES + _CASSETTE_SUFFIXES
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
-            files.extend(f for f in found if f.suffix in _SSE_SUFFIXES or _looks_like_cassette(f))
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise UsageFailure(f"{raw}: no such file or folder")
-    return files
-
-
-def _looks_like_cassette(path: Path) -> bool:
-    try:
-        with path.open("r", encoding="utf-8", errors="replace") as fh:
-            head = fh.read(4096)
-    except OSError:
-        return False
-    return "interactions" in head
-
-
-def _cassette_streams(path: Path) -> Iterator[tuple[int, Any]]:
-    from .cassettes import load_interactions
-
-    try:
-        interactions = load_interactions(path)
-    except Exception as exc:  # the YAML/vcrpy layer raises many types; all mean unreadable
-        raise UsageFailure(f"{path}: not a readable vcrpy cassette ({type(exc).__name__}: "
-                           f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
-    n = 0
-    for inter in interactions:
-        if inter.is_chat_stream:
-            yield n, inter
-            n += 1
-
-
 def _check_paths(args: argparse.Namespace) -> list[Result]:
+    from .recordings import RecordingError, expand_paths, read_recordings
+
     results: list[Result] = []
-    files = _expand(args.paths)
-    if not files:
-        raise UsageFailure("nothing to check: no .sse file or cassette under "
-                           + ", ".join(args.paths))
-    opts: dict[str, Any] = {"profile": args.profile, "ignore": args.ignore, "strict": args.strict}
-    for path in files:
-        if path.suffix in _SSE_SUFFIXES:
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                raise UsageFailure(f"{path}: cannot read ({exc.strerror})") from None
-            results.append(Result(str(path), 0, check_chunk_stream(data, **opts)))
-            results[-1].report.source = str(path)
-            continue
-        for n, inter in _cassette_streams(path):
-            report = check_chunk_stream(inter.body, request=inter.request_json, url=inter.uri,
-                                        **opts)
-            report.source = f"{path} #{n}"
-            results.append(Result(str(path), n, report))
+    try:
+        files = expand_paths(args.paths)
+        if not files:
+            raise UsageFailure("nothing to check: no .sse file or cassette under "
+                               + ", ".join(args.paths))
+        for path in files:
+            for rec in read_recordings(path):
+                report = rec.check(args.profile, args.ignore, strict=args.strict)
+                results.append(Result(str(path), rec.index, report))
+    except RecordingError as exc:
+        raise UsageFailure(str(exc)) from None
     return results
 
 

@@ -13,16 +13,14 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from .profiles import PROFILES
-from .recordings import RecordingError, load_yaml, recordings_from_cassette
+from .recordings import RecordingError, expand_paths, load_yaml, recordings_from_cassette
 from .report import Report
 from .shape import (
     ShapeError,
-    is_shape_path,
     parse_shape,
     render_shape,
     shape_document,
@@ -146,42 +144,13 @@ def diff_main(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------------------
 
 
-def _expand(paths: Sequence[str]) -> list[Path]:
-    files: list[Path] = []
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            found = sorted(
-                f
-                for f in p.rglob("*")
-                if f.is_file()
-                and f.suffix in (".sse", ".yaml", ".yml", ".json")
-                and not is_shape_path(f)
-                and not any(part.startswith(".") for part in f.relative_to(p).parts)
-            )
-            files.extend(f for f in found if f.suffix == ".sse" or _is_cassette(f))
-        elif p.is_file():
-            files.append(p)
-        else:
-            raise InputError(f"{raw}: no such file or folder")
-    return files
-
-
-def _is_cassette(path: Path) -> bool:
-    try:
-        with path.open("r", encoding="utf-8", errors="replace") as fh:
-            return "interactions" in fh.read(4096)
-    except OSError:
-        return False
-
-
 def report_main(args: argparse.Namespace) -> int:
     """``oapi-stream report PATH... --format md|html``: the conformance matrix of the streams."""
     from .conformance import render_html, render_markdown, rows_from_paths
 
     try:
         _check_profile(args.profile)
-        files = _expand(args.paths)
+        files = expand_paths(args.paths)
         if not files:
             raise InputError(
                 "nothing to report: no .sse file or cassette under " + ", ".join(args.paths)

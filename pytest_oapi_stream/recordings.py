@@ -23,13 +23,18 @@ from .check import check_chunk_stream
 from .report import Report
 
 __all__ = [
+    "RecordedInteraction",
     "Recording",
     "RecordingError",
+    "cassette_interactions",
     "check_recordings",
+    "expand_paths",
     "load_yaml",
     "read_recordings",
     "recordings_from_cassette",
 ]
+
+_RECORDING_SUFFIXES = (".sse", ".yaml", ".yml", ".json")
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -54,10 +59,13 @@ class Recording:
         """``file.sse`` or ``cassette.yaml #N`` for messages and report rows."""
         return f"{self.path} #{self.index}" if self.cassette else str(self.path)
 
-    def check(self, profile: str = "auto", ignore: Sequence[str] = ()) -> Report:
+    def check(
+        self, profile: str = "auto", ignore: Sequence[str] = (), *, strict: bool = False
+    ) -> Report:
         """Check the stream with its recorded request and URL; ``.source`` is the label."""
         report = check_chunk_stream(
-            self.body, profile=profile, ignore=ignore, request=self.request, url=self.url
+            self.body, profile=profile, ignore=ignore, strict=strict, request=self.request,
+            url=self.url,
         )
         report.source = self.label
         return report
@@ -71,6 +79,14 @@ def load_yaml(path: Path) -> Any:
         raise RecordingError(f"{path}: cannot read ({exc})") from None
     try:
         return yaml.load(text, Loader=_Loader)
+    except yaml.constructor.ConstructorError:
+        # An older vcrpy cassette with Python tags: vcrpy's own loader knows them.
+        try:
+            from vcr.serializers import yamlserializer
+
+            return yamlserializer.deserialize(text)
+        except Exception as exc:  # vcrpy raises what its YAML loader raises
+            raise RecordingError(f"{path}: not a readable cassette ({exc})") from None
     except yaml.YAMLError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise RecordingError(f"{path}: not valid YAML/JSON ({first})") from None
@@ -126,18 +142,58 @@ def _looks_like_sse(body: bytes) -> bool:
     return head.startswith((b"data:", b"event:", b":"))
 
 
-def recordings_from_cassette(path: Path, doc: Any) -> list[Recording]:
-    """Every streamed chat completion in a parsed vcrpy cassette, in order."""
+@dataclass(frozen=True)
+class RecordedInteraction:
+    """One request/response pair of a cassette, bodies as bytes (decompressed)."""
+
+    index: int
+    uri: str
+    status: int
+    headers: Mapping[str, Any]
+    body: bytes
+    request_body: bytes
+
+    @property
+    def content_type(self) -> str:
+        """The response's ``Content-Type`` (``""`` when none was recorded)."""
+        return _header(self.headers, "content-type")
+
+    @property
+    def request(self) -> dict[str, Any] | None:
+        """The request body parsed as a JSON object, or None."""
+        return _request_json(self.request_body)
+
+    @property
+    def is_chat(self) -> bool:
+        """The request went to a ``.../chat/completions`` endpoint."""
+        return urlsplit(self.uri).path.rstrip("/").endswith("/chat/completions")
+
+    @property
+    def is_stream(self) -> bool:
+        """A successful streamed chat completion (SSE, ``stream: true``, or SSE-looking body)."""
+        if not (self.is_chat and 200 <= self.status < 300):
+            return False
+        request = self.request
+        return (
+            "text/event-stream" in self.content_type.lower()
+            or bool(request and request.get("stream") is True)
+            or _looks_like_sse(self.body)
+        )
+
+
+def cassette_interactions(path: Path, doc: Any = None) -> list[RecordedInteraction]:
+    """Every interaction of a vcrpy cassette (parsed from ``path`` unless ``doc`` is given)."""
+    if doc is None:
+        doc = load_yaml(path)
     if not isinstance(doc, Mapping) or not isinstance(doc.get("interactions"), list):
         raise RecordingError(f"{path}: not a vcrpy cassette (no `interactions` list)")
-    out: list[Recording] = []
+    out: list[RecordedInteraction] = []
     for inter in doc["interactions"]:
         if not isinstance(inter, Mapping):
             continue
         req = inter.get("request") if isinstance(inter.get("request"), Mapping) else {}
         resp = inter.get("response") if isinstance(inter.get("response"), Mapping) else {}
         assert isinstance(req, Mapping) and isinstance(resp, Mapping)
-        uri = str(req.get("uri") or "")
         status = resp.get("status")
         code = status.get("code", 200) if isinstance(status, Mapping) else status or 200
         try:
@@ -145,19 +201,56 @@ def recordings_from_cassette(path: Path, doc: Any) -> list[Recording]:
         except (TypeError, ValueError):
             code = 0
         headers = resp.get("headers")
+        headers = headers if isinstance(headers, Mapping) else {}
         try:
             body = _decode(_body_bytes(resp.get("body")), _header(headers, "content-encoding"))
         except zlib.error:
             raise RecordingError(
                 f"{path}: a compressed response body does not decompress"
             ) from None
-        request = _request_json(_body_bytes(req.get("body")))
-        is_chat = urlsplit(uri).path.rstrip("/").endswith("/chat/completions")
-        is_sse = "text/event-stream" in _header(headers, "content-type").lower()
-        streamed = bool(request and request.get("stream") is True)
-        if is_chat and 200 <= code < 300 and (is_sse or streamed or _looks_like_sse(body)):
-            out.append(Recording(path, len(out), body, request, uri or None, cassette=True))
+        out.append(RecordedInteraction(len(out), str(req.get("uri") or ""), code, headers, body,
+                                       _body_bytes(req.get("body"))))
     return out
+
+
+def recordings_from_cassette(path: Path, doc: Any = None) -> list[Recording]:
+    """Every streamed chat completion in a vcrpy cassette, in order."""
+    streams = [i for i in cassette_interactions(path, doc) if i.is_stream]
+    return [
+        Recording(path, n, i.body, i.request, i.uri or None, cassette=True)
+        for n, i in enumerate(streams)
+    ]
+
+
+def _is_cassette_file(path: Path) -> bool:
+    try:
+        with path.open("r", encoding="utf-8", errors="replace") as fh:
+            return "interactions" in fh.read(4096)
+    except OSError:
+        return False
+
+
+def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
+    """Files to read: given files as they are; folders searched for ``.sse`` files and
+    cassettes (recursively, hidden folders and ``.shape.yaml`` files skipped)."""
+    files: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found = sorted(
+                f
+                for f in p.rglob("*")
+                if f.is_file()
+                and f.suffix in _RECORDING_SUFFIXES
+                and not f.name.endswith(".shape.yaml")
+                and not any(part.startswith(".") for part in f.relative_to(p).parts)
+            )
+            files.extend(f for f in found if f.suffix == ".sse" or _is_cassette_file(f))
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise RecordingError(f"{raw}: no such file or folder")
+    return files
 
 
 def read_recordings(path: str | os.PathLike[str]) -> list[Recording]:

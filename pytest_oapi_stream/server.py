@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gzip
 import json
 import logging
 import os
@@ -28,7 +27,6 @@ import sys
 import threading
 import time
 import traceback
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -315,66 +313,21 @@ class _CassetteSource(_Source):
         return _Events(apply_byte_faults(split_events(rec.body), self.faults), rec.content_type)
 
 
-def _yaml_load(text: str) -> Any:
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        return yaml.load(text, Loader=loader)
-    except yaml.constructor.ConstructorError:
-        # An older vcrpy cassette with Python tags: vcrpy's own loader knows them.
-        from vcr.serializers import yamlserializer
-
-        return yamlserializer.deserialize(text)
-
-
-def _header(headers: Any, name: str) -> str:
-    """A header value from a cassette's header mapping (values may be lists)."""
-    if not isinstance(headers, Mapping):
-        return ""
-    for k, v in headers.items():
-        if str(k).lower() == name:
-            if isinstance(v, list):
-                return str(v[0]) if v else ""
-            return str(v)
-    return ""
-
-
 def load_cassette(path: str | os.PathLike[str]) -> list[_Recorded]:
-    """The chat-completion responses of a vcrpy cassette (YAML, or JSON by extension), in order."""
-    p = Path(path)
-    text = p.read_text(encoding="utf-8")
-    data = json.loads(text) if p.suffix.lower() == ".json" else _yaml_load(text)
-    interactions = data.get("interactions") if isinstance(data, Mapping) else None
-    if not isinstance(interactions, list):
-        raise ValueError(f"{p}: not a vcrpy cassette (no 'interactions' list)")
-    chat = [
-        it
-        for it in interactions
-        if isinstance(it, Mapping)
-        and str((it.get("request") or {}).get("uri", ""))
-        .split("?")[0]
-        .rstrip("/")
-        .endswith("/chat/completions")
-    ]
+    """The chat-completion responses of a vcrpy cassette (YAML or JSON), in order."""
+    from .recordings import RecordingError, cassette_interactions
+
+    try:
+        interactions = cassette_interactions(Path(path))
+    except RecordingError as exc:
+        raise ValueError(str(exc)) from None
+    chat = [i for i in interactions if i.is_chat] or interactions
     out: list[_Recorded] = []
-    for it in chat or [i for i in interactions if isinstance(i, Mapping)]:
-        resp = it.get("response") or {}
-        status = resp.get("status")
-        code = status.get("code", 200) if isinstance(status, Mapping) else int(status or 200)
-        headers = resp.get("headers") or {}
-        body_field = resp.get("body")
-        raw = body_field.get("string", b"") if isinstance(body_field, Mapping) else body_field
-        body = raw.encode() if isinstance(raw, str) else bytes(raw or b"")
-        encoding = _header(headers, "content-encoding").lower()
-        if encoding == "gzip":
-            body = gzip.decompress(body)
-        elif encoding == "deflate":
-            body = zlib.decompress(body)
-        ctype = _header(headers, "content-type")
-        if not ctype and body.lstrip().startswith((b"data:", b":", b"event:")):
+    for it in chat:
+        ctype = it.content_type
+        if not ctype and it.body.lstrip().startswith((b"data:", b":", b"event:")):
             ctype = _SSE_TYPE
-        out.append(_Recorded(int(code), ctype or _JSON_TYPE, body))
+        out.append(_Recorded(it.status, ctype or _JSON_TYPE, it.body))
     return out
 
 

@@ -98,7 +98,7 @@ def test_unreadable_cassette_exits_2(capsys: pytest.CaptureFixture[str], tmp_pat
     bad = tmp_path / "bad.yaml"
     bad.write_text("interactions: [\n  - {unclosed")
     code, _, err = run(capsys, "check", str(bad))
-    assert code == 2 and "bad.yaml: not a readable vcrpy cassette" in err
+    assert code == 2 and "bad.yaml: not valid YAML/JSON" in err
 
 
 def test_python_dash_m_is_the_same_cli() -> None:

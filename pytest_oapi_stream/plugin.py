@@ -149,6 +149,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini("oapi_record_mode", "replay (default), all, missing or live", default="replay")
     parser.addini("oapi_profile", "default profile of checked streams", default="auto")
+    parser.addini(
+        "oapi_profiles",
+        "custom profiles, one a line: NAME: extends=openai OAS021=off extensions=a,b ...",
+        type="linelist",
+        default=[],
+    )
     parser.addini("oapi_strict", "warnings fail the check too", type="bool", default=False)
     parser.addini("oapi_ignore", "rule codes or names ignored everywhere", type="args", default=[])
     parser.addini("oapi_cassette_dir", "cassette dir relative to the rootdir", default="cassettes")
@@ -277,8 +283,22 @@ def pytest_configure(config: pytest.Config) -> None:
         "(or record with --oapi-record) this test's HTTP through a vcrpy cassette and check "
         "every streamed chat completion (pytest-oapi-stream).",
     )
+    _register_ini_profiles(config)
     config.stash[_SETTINGS] = _settings(config)
     config.stash[_STATS] = _c.RunStats()
+
+
+def _register_ini_profiles(config: pytest.Config) -> None:
+    """Custom profiles from ini ``oapi_profiles``, one ``NAME: key=value ...`` per line."""
+    from .profiles import parse_profile_spec, register_profile
+
+    for line in config.getini("oapi_profiles"):
+        if not line.strip():
+            continue
+        try:
+            register_profile(parse_profile_spec(line))
+        except ValueError as exc:
+            raise pytest.UsageError(f"oapi_profiles: {exc}") from None
 
 
 def pytest_report_header(config: pytest.Config) -> str:

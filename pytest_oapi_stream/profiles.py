@@ -432,6 +432,54 @@ def get_profile(name: str | Profile) -> Profile:
         ) from None
 
 
+_SET_FIELDS = ("extensions", "finish_reasons", "service_tiers")
+_FLAG_FIELDS = tuple(
+    f.name for f in fields(Profile) if f.type in ("bool", bool)
+)
+
+
+def parse_profile_spec(spec: str) -> Profile:
+    """A profile from one line of text, for ini files (``oapi_profiles``).
+
+    ``our-gateway: extends=openai OAS021=off model-constant=info extensions=provider,usage.cost
+    usage_on_finish_chunk=true`` -- ``NAME:`` then space-separated ``key=value`` settings: a
+    parent, rule codes or names with a severity, comma lists of extensions, finish reasons or
+    service tiers, and the boolean relaxations. A clear ``ValueError`` names a bad setting.
+    """
+    from .rules import RULES
+
+    name, sep, rest = spec.partition(":")
+    name = name.strip()
+    if not sep or not name or " " in name:
+        raise ValueError(f"profile spec {spec!r}: expected 'NAME: key=value ...'")
+    by_name = {r.name: r.code for r in RULES}
+    kwargs: dict[str, Any] = {"name": name, "extends": "openai", "description": f"ini: {spec}"}
+    severity: dict[str, str] = {}
+    for token in rest.split():
+        key, eq, value = token.partition("=")
+        if not eq or not value:
+            raise ValueError(f"profile {name!r}: setting {token!r} is not key=value")
+        code = by_name.get(key, key).upper()
+        if key == "extends":
+            kwargs["extends"] = None if value == "none" else value
+        elif code.startswith("OAS"):
+            severity[code] = value
+        elif key in _SET_FIELDS:
+            kwargs[key] = frozenset(v for v in value.split(",") if v)
+        elif key in _FLAG_FIELDS:
+            if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError(f"profile {name!r}: {key} takes true or false, not {value!r}")
+            kwargs[key] = value.lower() in ("true", "1", "yes")
+        else:
+            known = ", ".join(("extends", "OASnnn or a rule name", *_SET_FIELDS, *_FLAG_FIELDS))
+            raise ValueError(f"profile {name!r}: unknown setting {key!r}; known: {known}")
+    kwargs["severity"] = MappingProxyType(severity)
+    prof = Profile(**kwargs)
+    if isinstance(prof.extends, str):
+        get_profile(prof.extends)  # fail now, naming the unknown parent
+    return prof
+
+
 def _host_of(url: str) -> str:
     rest = url.split("://", 1)[-1]
     host = rest.split("/", 1)[0].rsplit("@", 1)[-1]

@@ -16,6 +16,7 @@ from .check import (
     check_chunk_stream,
     iter_checked_chunks,
 )
+from .compare import assert_stream_matches_completion
 from .models import ChatCompletionChunk
 from .profiles import PROFILES, Profile, detect_profile, get_profile, register_profile
 from .report import Report, StreamContractError, Violation
@@ -45,6 +46,7 @@ __all__ = [
     "__version__",
     "aassert_valid_chunk_stream",
     "acheck_chunk_stream",
+    "assert_stream_matches_completion",
     "assert_valid_chunk_stream",
     "check_chunk_stream",
     "detect_profile",

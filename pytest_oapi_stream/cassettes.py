@@ -519,8 +519,10 @@ def _read_body(request: Any) -> bytes | str | None:
     body = request.body
     if hasattr(body, "read"):
         body = body.read()
+    elif isinstance(body, (dict, list)):  # aiohttp's `json=` reaches vcrpy as the object
+        body = json.dumps(body)
     elif body is not None and not isinstance(body, (bytes, str)):
-        body = b"".join(body)
+        body = b"".join(p.encode() if isinstance(p, str) else p for p in body)
     return body  # type: ignore[no-any-return]
 
 

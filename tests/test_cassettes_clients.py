@@ -101,7 +101,22 @@ def _requests(url: str) -> Result:
     return _text_of(b"".join(pieces)), pieces
 
 
+def _aiohttp(url: str) -> Result:
+    aiohttp = pytest.importorskip("aiohttp")
+
+    async def go() -> Result:
+        async with aiohttp.ClientSession() as session, session.post(
+            url + "/chat/completions", json=BODY
+        ) as response:
+            body = await response.read()
+        # vcrpy replays an aiohttp body in one piece (no re-chunking hook): no piece check.
+        return _text_of(body), []
+
+    return asyncio.run(go())
+
+
 CLIENTS: dict[str, Callable[[str], Result]] = {
+    "aiohttp": _aiohttp,
     "openai": _openai,
     "openai-async": _openai_async,
     "httpx": _httpx_like(httpx),

@@ -243,6 +243,8 @@ class _Run:
         ctx.chunks = pos + 1
         if self.keep:
             self.chunks.append(chunk)
+        if self.gate is not None:
+            self.gate.refresh()
 
     def finish(self, facts: FramingFacts | None) -> Report:
         """Run the stream-level checks and build the report."""
@@ -397,26 +399,33 @@ class _KeepPass:
         """Parse and check these events, in order."""
         run = self.run
         history = self._history
-        for ev in events:
-            data = ev.data
-            parsed: ChatCompletionChunk | ParsedPayload | None = None
-            if ev.has_data and not data.startswith("[DONE]"):
-                parsed = parse_chunk(data)  # even after [DONE]: it may carry the signal
-            if history is not None:
-                signal = None
+        if history is None:  # the profile is settled
+            event = run.event
+            for ev in events:
+                event(ev)
+            return
+        for i, ev in enumerate(events):
+            chunk = run.event(ev)
+            history.append(ev)
+            if chunk is None:
+                if not ev.has_data or ev.data.startswith("[DONE]"):
+                    continue
+                # Not checked as a chunk (an error object, not JSON, or after [DONE]): a chunk
+                # after [DONE] still counts for the profile, as in detect_profile.
+                parsed = parse_chunk(ev.data)
                 if isinstance(parsed, ParsedPayload):
-                    if parsed.kind == "chunk" and parsed.chunk is not None:
-                        signal = profile_from_chunk(parsed.chunk)
-                elif parsed is not None:
-                    signal = profile_from_chunk(parsed)
-                if signal is None:
-                    history.append(ev)
-                else:
-                    run = self.run = self._new_run(*signal)
-                    for old in history:
-                        run.event(old)
-                    history = self._history = None
-            run.event(ev, parsed)
+                    if parsed.kind != "chunk" or parsed.chunk is None:
+                        continue
+                    parsed = parsed.chunk
+                chunk = parsed
+            signal = profile_from_chunk(chunk)
+            if signal is not None:
+                run = self.run = self._new_run(*signal)
+                for old in history:
+                    run.event(old)
+                self._history = None
+                self.events(events[i + 1 :])
+                return
 
     def finish(self, facts: FramingFacts) -> Report:
         """The stream-level checks and the report."""

@@ -140,49 +140,63 @@ def plain_event(ev: SSEEvent) -> bool:
 
 
 class PlainChunkGate:
-    """Admits the chunks for which every per-chunk check of one run is a no-op.
+    """Takes the chunks for which every per-chunk check of one run is a no-op.
 
     Built once per run (the profile and request are fixed); :meth:`take` is called for each
-    chunk instead of the checks, and changes nothing when it declines the chunk.
+    chunk instead of the checks, and changes nothing when it declines the chunk. What it
+    compares against (the first chunk's envelope, the fields reported so far, whether usage
+    came) only changes when a chunk goes through the checks: the driver calls
+    :meth:`refresh` after each such chunk.
     """
 
     __slots__ = (
-        "_ext",
-        "_ext_n",
+        "_ext_choice",
+        "_ext_chunk",
+        "_ext_delta",
+        "_ext_fn",
         "_ext_on",
+        "_ext_tool",
+        "_key",
         "_reasoning_on",
-        "_ref",
-        "_ref_key",
         "ctx",
     )
 
     def __init__(self, ctx: RuleContext, checks: Iterable[Callable[..., Any]]) -> None:
         self.ctx = ctx
         active = set(checks)
-        self._ext_on = _EXTENSION_CHECK in active
+        self._ext_on = _EXTENSION_CHECK in active  # OAS014 on: fields must be looked at
+        self._ext_chunk = _SPECS[_P_CHUNK]
+        self._ext_choice = _SPECS[_P_CHOICE]
+        self._ext_delta = _SPECS[_P_DELTA]
+        self._ext_tool = _SPECS[_P_TOOL]
+        self._ext_fn = _SPECS[_P_FN]
+        self._key: tuple[Any, ...] | None = None  # no chunk is taken before the first one
         self._reasoning_on = _REASONING_CHECK in active
-        self._ext: dict[str, frozenset[str]] = dict(_SPECS)
-        self._ext_n = 0
-        self._ref: ChatCompletionChunk | None = None
-        self._ref_key: tuple[Any, ...] | None = None
 
     @staticmethod
     def usable(checks: Iterable[Callable[..., Any]]) -> bool:
         """Whether the gate covers every one of these chunk checks (else it must not be used)."""
         return ENABLED and set(checks) <= _COVERED_CHUNK
 
-    def _refresh_extensions(self) -> None:
-        """Per place, the field names ``_extension_chunk`` passes over: spec or seen before."""
-        seen = self.ctx.ext_seen
-        ext = {}
-        for prefix, spec in _SPECS.items():
-            cut = len(prefix)
-            names = {p[cut:] for p in seen if p.startswith(prefix)}
-            ext[prefix] = spec | names
-        self._ext = ext
-        self._ext_n = len(seen)
+    def refresh(self) -> None:
+        """Take in what the checks of the last (long-way) chunk changed."""
+        ctx = self.ctx
+        ref = ctx.ref
+        self._key = None if ref is None or ctx.usages else self._envelope_key(ref)
+        if self._ext_on:
+            # Per place, the field names _extension_chunk passes over: spec or seen before.
+            seen = ctx.ext_seen
+            ext = {}
+            for prefix, spec in _SPECS.items():
+                cut = len(prefix)
+                ext[prefix] = spec | {p[cut:] for p in seen if p.startswith(prefix)}
+            self._ext_chunk = ext[_P_CHUNK]
+            self._ext_choice = ext[_P_CHOICE]
+            self._ext_delta = ext[_P_DELTA]
+            self._ext_tool = ext[_P_TOOL]
+            self._ext_fn = ext[_P_FN]
 
-    def _judge_ref(self, ref: ChatCompletionChunk) -> tuple[Any, ...] | None:
+    def _envelope_key(self, ref: ChatCompletionChunk) -> tuple[Any, ...] | None:
         """What a taken chunk's envelope must equal, or None if no chunk can be taken.
 
         A chunk equal to the first one in id/created/model/fingerprint/tier passes OAS015-018
@@ -192,6 +206,7 @@ class PlainChunkGate:
         (service_tier known) when the first chunk does. It must also be a
         ``chat.completion.chunk`` (OAS009) without usage (OAS026/028), ``x_groq`` (usage may
         hide there) or error (OAS038): the ``None``s of the key, in :data:`_ENVELOPE` order.
+        After a usage chunk nothing is taken (OAS026 reports chunks after it): see refresh.
         """
         ctx = self.ctx
         t = ref.created
@@ -229,31 +244,25 @@ class PlainChunkGate:
         Field values are read from the models' ``__dict__`` with ``itemgetter``s (one C call
         for several fields instead of one attribute lookup each): this runs for every chunk.
         """
-        ctx = self.ctx
-        ref = ctx.ref
-        if ref is None:  # the first chunk sets the reference: it takes the full checks
-            return False
-        if ref is not self._ref:
-            self._ref = ref
-            self._ref_key = self._judge_ref(ref)
-        # OAS009/10/12/15-18/26/28/38/39: see _judge_ref.
-        if _ENVELOPE(c.__dict__) != self._ref_key or ctx.usages:  # OAS026: after the usage
+        # OAS009/10/12/15-18/26/28/38/39: see _envelope_key (None: nothing is taken yet).
+        if _ENVELOPE(c.__dict__) != self._key:
             return False
         choices = c.choices
         if choices is None or len(choices) != 1:
             return False
         ch = choices[0]
         idx, d, finish, logprobs, error = _CHOICE(ch.__dict__)
+        ctx = self.ctx
         # OAS011 index, delta and the finish_reason key; OAS023/24 no finish; OAS037 no
         # logprobs; OAS038 no error in the choice; OAS019 index in range.
         if (
-            idx is None
-            or d is None
+            d is None
             or finish is not None
             or logprobs is not None
             or error is not None
-            or "finish_reason" not in ch.__pydantic_fields_set__
+            or idx is None
             or not 0 <= idx < ctx.n
+            or "finish_reason" not in ch.__pydantic_fields_set__
         ):
             return False
         msg = ctx.asm.choices.get(idx)
@@ -286,18 +295,14 @@ class PlainChunkGate:
             )
         ):
             return False
+        # OAS014: every field is in the spec or was reported before at its place.
         ext_on = self._ext_on
-        if ext_on:
-            if len(ctx.ext_seen) != self._ext_n:
-                self._refresh_extensions()
-            ext = self._ext
-            # OAS014: every field is in the spec or was reported before at this place.
-            if not (
-                c.__pydantic_fields_set__ <= ext[_P_CHUNK]
-                and ch.__pydantic_fields_set__ <= ext[_P_CHOICE]
-                and d.__pydantic_fields_set__ <= ext[_P_DELTA]
-            ):
-                return False
+        if ext_on and not (
+            c.__pydantic_fields_set__ <= self._ext_chunk
+            and ch.__pydantic_fields_set__ <= self._ext_choice
+            and d.__pydantic_fields_set__ <= self._ext_delta
+        ):
+            return False
         args = None
         if tcs:
             # OAS029-32/34: a later fragment (no id, type or name) of the last opened call,
@@ -322,8 +327,8 @@ class PlainChunkGate:
                 if fn.name is not None or (args and "\ufffd" in args):
                     return False
             if ext_on and not (
-                tc.__pydantic_fields_set__ <= self._ext[_P_TOOL]
-                and (fn is None or fn.__pydantic_fields_set__ <= self._ext[_P_FN])
+                tc.__pydantic_fields_set__ <= self._ext_tool
+                and (fn is None or fn.__pydantic_fields_set__ <= self._ext_fn)
             ):
                 return False
         # Taken. The assembler's part, as Assembler.feed_choice does it for a delta without

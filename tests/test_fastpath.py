@@ -388,7 +388,7 @@ def test_chunk_lists_do_not_depend_on_the_fast_path() -> None:
 # ------------------------------------------------------------------------- still in use
 
 
-def _admitted(source: Any, **kwargs: Any) -> tuple[int, int]:
+def _admitted(source: Any, **kwargs: Any) -> int:
     per_gate: dict[int, list[int]] = {}  # keep mode may restart its run (profile=auto)
     original = fastpath.PlainChunkGate.take
 
@@ -403,8 +403,7 @@ def _admitted(source: Any, **kwargs: Any) -> tuple[int, int]:
     finally:
         fastpath.PlainChunkGate.take = original  # type: ignore[method-assign]
     assert report.ok, report.format()
-    counts = list(per_gate.values())[-1]
-    return counts[1], counts[0] + counts[1]
+    return list(per_gate.values())[-1][1]
 
 
 def test_every_per_chunk_check_is_covered_by_the_fast_path() -> None:
@@ -426,9 +425,8 @@ def test_every_per_chunk_check_is_covered_by_the_fast_path() -> None:
 @pytest.mark.parametrize("kind", ["text", "tools", "reasoning"])
 def test_the_fast_path_takes_the_common_chunks(kind: str) -> None:
     data = make_stream.make(kind, 300)
-    admitted, total = _admitted(data, request=S.REQUEST)
-    assert total == 300
-    assert admitted >= total - 10, f"only {admitted} of {total} chunks took the fast path"
+    taken = _admitted(data, request=S.REQUEST)
+    assert taken >= 290, f"only {taken} of 300 chunks took the fast path"
 
 
 # -------------------------------------------------- keep mode's one pass and profile=auto

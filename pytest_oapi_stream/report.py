@@ -52,7 +52,7 @@ def excerpt_at(text: str | None, key: str | None, limit: int = _EXCERPT_LEN) -> 
     if at <= 0:
         return excerpt(text, limit)
     start = max(0, at - 20)
-    return excerpt("…" + text[start:], limit)
+    return excerpt(("…" if start else "") + text[start:], limit)
 
 
 @dataclass(frozen=True, slots=True)

@@ -649,27 +649,12 @@ class CheckedChunks:
                 run.ctx.done = 1
             self._end(run, None)
             return
-        decoder = SSEDecoder()
-        pending: list[SSEEvent] = []
         assert src.pieces is not None
+        feed = _Feed(self)
         for whole in src.pieces:
-            for piece in _windows(whole):
-                for ev in decoder.feed(piece):
-                    if run is None:
-                        chunk, run = self._one(None, ev, pending)
-                    else:
-                        chunk = run.event(ev)
-                    if chunk is not None:
-                        yield chunk
-        for ev in decoder.close():
-            chunk, run = self._one(run, ev, pending)
-            if chunk is not None:
-                yield chunk
-        if run is None and pending:
-            run = self._start(None)
-            for ev in pending:
-                run.event(ev)
-        self._end(run, decoder.facts)
+            yield from feed.feed(whole)
+        yield from feed.close()
+        feed.finish()
 
     async def __aiter__(self) -> AsyncIterator[ChatCompletionChunk]:
         __tracebackhide__ = True
@@ -678,28 +663,13 @@ class CheckedChunks:
             for parsed_chunk in self:
                 yield parsed_chunk
             return
-        run: _Run | None = None
-        decoder = SSEDecoder()
-        pending: list[SSEEvent] = []
-        chunk: ChatCompletionChunk | None
+        feed = _Feed(self)
         async for whole in aiter_pieces(src):
-            for piece in _windows(whole):
-                for ev in decoder.feed(piece):
-                    if run is None:
-                        chunk, run = self._one(None, ev, pending)
-                    else:
-                        chunk = run.event(ev)
-                    if chunk is not None:
-                        yield chunk
-        for ev in decoder.close():
-            chunk, run = self._one(run, ev, pending)
-            if chunk is not None:
+            for chunk in feed.feed(whole):
                 yield chunk
-        if run is None and pending:
-            run = self._start(None)
-            for ev in pending:
-                run.event(ev)
-        self._end(run, decoder.facts)
+        for chunk in feed.close():
+            yield chunk
+        feed.finish()
 
     def _one(
         self, run: _Run | None, ev: SSEEvent, pending: list[SSEEvent]
@@ -718,6 +688,51 @@ class CheckedChunks:
             run.event(old)
         pending.clear()
         return run.event(ev, parsed), run
+
+
+class _Feed:
+    """The iterating mode's state, shared by sync and async iteration: pieces -> checked chunks.
+
+    Chunks come back per piece (as they arrive); ``finish`` runs the stream-level checks and
+    raises for a failing stream, after the last chunk was handed out.
+    """
+
+    def __init__(self, owner: CheckedChunks) -> None:
+        self.owner = owner
+        self.run: _Run | None = None
+        self.pending: list[SSEEvent] = []
+        self.decoder = SSEDecoder()
+
+    def _take(self, ev: SSEEvent) -> ChatCompletionChunk | None:
+        if self.run is None:
+            chunk, self.run = self.owner._one(None, ev, self.pending)
+            return chunk
+        return self.run.event(ev)
+
+    def feed(self, whole: bytes | str) -> Iterator[ChatCompletionChunk]:
+        """The chunks completed by one piece of the stream, one at a time (nothing kept)."""
+        for piece in _windows(whole):
+            for ev in self.decoder.feed(piece):
+                chunk = self._take(ev)
+                if chunk is not None:
+                    yield chunk
+
+    def close(self) -> Iterator[ChatCompletionChunk]:
+        """The chunks of an unterminated last event, once the source is exhausted."""
+        for ev in self.decoder.close():
+            chunk = self._take(ev)
+            if chunk is not None:
+                yield chunk
+
+    def finish(self) -> None:
+        """Stream-level checks; raises ``StreamContractError`` when asked to and it fails."""
+        __tracebackhide__ = True
+        run = self.run
+        if run is None and self.pending:
+            run = self.owner._start(None)
+            for ev in self.pending:
+                run.event(ev)
+        self.owner._end(run, self.decoder.facts)
 
 
 def iter_checked_chunks(

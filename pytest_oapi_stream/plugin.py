@@ -432,10 +432,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     for item in [*session.items, *config.stash.get(_DESELECTED, [])]:
         folder = _module_folder(settings, Path(item.path), config.rootpath)
         claims.see_module(folder)
-        if item.get_closest_marker("oapi") is None and "oapi_cassette" not in getattr(
-            item, "fixturenames", ()
-        ):
-            continue
+        # Every collected test claims its cassette path, marked or not: a test may open its
+        # cassette at run time (request.getfixturevalue), which collection cannot see, and
+        # --oapi-prune must never delete a cassette a test still has.
         claims.claim(_cassette_path(item, settings, _marker_kwargs(item)), folder)
     for arg in config.args:  # node ids: the rest of that module was not even collected
         if "::" in arg:

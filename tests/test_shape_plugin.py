@@ -224,3 +224,23 @@ def test_prune_with_xdist_runs_on_the_controller(
     result.stdout.fnmatch_lines(["*pruned 1 unused cassette(s): cassettes/test_chat/test_b.yaml"])
     assert not (root / "test_chat" / "test_b.yaml").exists()
     assert (root / "test_other" / "test_a.yaml").is_file()
+
+
+def test_prune_keeps_the_cassette_of_a_test_that_opens_it_at_run_time(
+    pytester: pytest.Pytester,
+) -> None:
+    """A test reaching its cassette through getfixturevalue is invisible to collection."""
+    pytester.makepyfile(
+        test_dyn="""
+        def test_dyn(request):
+            request.getfixturevalue("oapi_cassette")
+        """
+    )
+    kept = pytester.path / "cassettes" / "test_dyn" / "test_dyn.yaml"
+    kept.parent.mkdir(parents=True)
+    kept.write_text("version: 1\ninteractions: []\n")
+    result = pytester.runpytest_inprocess("--oapi-prune", "-k", "nothing_matches")
+    assert kept.exists()
+    result = pytester.runpytest_inprocess("--oapi-prune")
+    assert kept.exists()
+    assert "pruned" not in result.stdout.str()

@@ -37,7 +37,6 @@ import random
 import re
 import shlex
 import socket
-import tempfile
 import threading
 import zlib
 from collections import Counter
@@ -47,6 +46,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
+
+from .recordings import atomic_write_text
 
 if TYPE_CHECKING:
     from .check import ChunkStream
@@ -380,27 +381,6 @@ def _dump(data: Any) -> str:
 # --------------------------------------------------------------------------------------------
 # Persister: atomic writes, secret scrubbing
 # --------------------------------------------------------------------------------------------
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same directory and a rename.
-
-    A crash or an exception leaves either the old file or the new one, never half of one.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 class SecretSink:

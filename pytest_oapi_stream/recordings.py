@@ -8,8 +8,10 @@ turns every problem into one :class:`RecordingError` line.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import tempfile
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,10 +28,12 @@ __all__ = [
     "RecordedInteraction",
     "Recording",
     "RecordingError",
+    "atomic_write_text",
     "cassette_interactions",
     "check_recordings",
     "expand_paths",
     "load_yaml",
+    "looks_like_sse",
     "read_recordings",
     "recordings_from_cassette",
 ]
@@ -64,11 +68,36 @@ class Recording:
     ) -> Report:
         """Check the stream with its recorded request and URL; ``.source`` is the label."""
         report = check_chunk_stream(
-            self.body, profile=profile, ignore=ignore, strict=strict, request=self.request,
+            self.body,
+            profile=profile,
+            ignore=ignore,
+            strict=strict,
+            request=self.request,
             url=self.url,
         )
         report.source = self.label
         return report
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file in the same directory and a rename.
+
+    A crash or an exception leaves either the old file or the new one, never half of one.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def load_yaml(path: Path) -> Any:
@@ -137,7 +166,8 @@ def _request_json(raw: bytes) -> dict[str, Any] | None:
     return parsed if isinstance(parsed, dict) else None
 
 
-def _looks_like_sse(body: bytes) -> bool:
+def looks_like_sse(body: bytes) -> bool:
+    """A body that starts like an SSE stream (a ``data:``/``event:`` field or a comment)."""
     head = body.lstrip()[:64]
     return head.startswith((b"data:", b"event:", b":"))
 
@@ -177,7 +207,7 @@ class RecordedInteraction:
         return (
             "text/event-stream" in self.content_type.lower()
             or bool(request and request.get("stream") is True)
-            or _looks_like_sse(self.body)
+            or looks_like_sse(self.body)
         )
 
 
@@ -208,8 +238,16 @@ def cassette_interactions(path: Path, doc: Any = None) -> list[RecordedInteracti
             raise RecordingError(
                 f"{path}: a compressed response body does not decompress"
             ) from None
-        out.append(RecordedInteraction(len(out), str(req.get("uri") or ""), code, headers, body,
-                                       _body_bytes(req.get("body"))))
+        out.append(
+            RecordedInteraction(
+                len(out),
+                str(req.get("uri") or ""),
+                code,
+                headers,
+                body,
+                _body_bytes(req.get("body")),
+            )
+        )
     return out
 
 

@@ -315,7 +315,7 @@ class _CassetteSource(_Source):
 
 def load_cassette(path: str | os.PathLike[str]) -> list[_Recorded]:
     """The chat-completion responses of a vcrpy cassette (YAML or JSON), in order."""
-    from .recordings import RecordingError, cassette_interactions
+    from .recordings import RecordingError, cassette_interactions, looks_like_sse
 
     try:
         interactions = cassette_interactions(Path(path))
@@ -325,7 +325,7 @@ def load_cassette(path: str | os.PathLike[str]) -> list[_Recorded]:
     out: list[_Recorded] = []
     for it in chat:
         ctype = it.content_type
-        if not ctype and it.body.lstrip().startswith((b"data:", b":", b"event:")):
+        if not ctype and looks_like_sse(it.body):
             ctype = _SSE_TYPE
         out.append(_Recorded(it.status, ctype or _JSON_TYPE, it.body))
     return out

@@ -653,22 +653,8 @@ def write_shape(path: str | os.PathLike[str], obj: Mapping[str, Any]) -> Path:
 
     ``path`` is the shape file or the cassette it belongs to; returns the file written.
     """
-    import contextlib
-    import tempfile
+    from .recordings import atomic_write_text
 
     target = shape_path_for(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    text = render_shape(obj)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    atomic_write_text(target, render_shape(obj))
     return target

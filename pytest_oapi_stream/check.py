@@ -162,20 +162,7 @@ class _Run:
         if not isinstance(parsed, ParsedPayload):  # a valid chunk: the common case
             if ev.event == "error":
                 error_event(ctx, ev, None)
-            pos = ctx.chunks
-            gate = self.gate
-            if gate is not None and gate.take(parsed, pos):
-                # Nothing for the checks to do (fastpath.py); the bookkeeping of chunk().
-                ctx.pos = pos
-                ctx.raw = data
-                ctx.is_filter = False
-                if ctx.error_events:
-                    ctx.error_after += 1
-                ctx.chunks = pos + 1
-                if self.keep:
-                    self.chunks.append(parsed)
-            else:
-                self._check_chunk(parsed, data)
+            self.chunk(parsed, data)
             return parsed
         if parsed.kind == "invalid":
             if ev.event == "error":

@@ -962,9 +962,12 @@ def serve_main(argv: list[str] | None = None) -> int:
     def _on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    previous = None
+    # Both signals stop the loop through our own handler, whatever disposition the process
+    # inherited (a parent that leaves SIGINT at SIG_DFL would otherwise kill it mid-stop).
+    previous: dict[signal.Signals, Any] = {}
     if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, _on_signal)
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            previous[signum] = signal.signal(signum, _on_signal)
     try:
         server.start()
     except OSError as exc:
@@ -978,6 +981,6 @@ def serve_main(argv: list[str] | None = None) -> int:
         pass
     finally:
         server.stop()
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     return 0

@@ -471,3 +471,25 @@ def test_keep_mode_decides_auto_over_all_chunks(data: bytes | str) -> None:
     assert (
         summary(report)[:1] + summary(report)[3:] == summary(explicit)[:1] + summary(explicit)[3:]
     )
+
+
+def _one_shot(data: bytes | str) -> Iterator[bytes]:
+    """``data`` as a generator of small pieces: a source that cannot be read twice."""
+    raw = data.encode() if isinstance(data, str) else data
+    for start in range(0, len(raw), 97):
+        yield raw[start : start + 97]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [p.read_bytes() for p in STREAM_FILES] + list(_late_signal_streams().values()),
+    ids=[p.name for p in STREAM_FILES] + list(_late_signal_streams()),
+)
+def test_keep_mode_restarts_or_replays_alike(data: bytes | str) -> None:
+    """A late provider signal: bytes are decoded again, a one-shot source replays its events.
+
+    Both must give the report of checking under the signalled profile from the start.
+    """
+    again = check_chunk_stream(data)
+    replayed = check_chunk_stream(_one_shot(data))
+    assert summary(replayed) == summary(again)

@@ -42,6 +42,7 @@ import argparse
 import gc
 import hashlib
 import json
+import operator
 import os
 import platform
 import sys
@@ -55,8 +56,10 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_stream
+from pydantic import BaseModel, ConfigDict
 
 from pytest_oapi_stream import check_chunk_stream, iter_checked_chunks
+from pytest_oapi_stream import models as M
 from pytest_oapi_stream.models import ChatCompletionChunk
 from pytest_oapi_stream.sse import SSEDecoder, parse_sse
 
@@ -265,6 +268,76 @@ def cassette_pass(data: bytes, n: int, repeats: int, request: dict[str, Any]) ->
 # ---------------------------------------------------------------------------------- breakdown
 
 
+class _SpecPart(BaseModel):
+    model_config = ConfigDict(strict=True, extra="allow", protected_namespaces=())
+
+
+class _SpecFunction(_SpecPart):
+    name: str | None = None
+    arguments: str | None = None
+
+
+class _SpecToolCall(_SpecPart):
+    index: int | None = None
+    id: str | None = None
+    type: str | None = None
+    function: _SpecFunction | None = None
+    custom: dict[str, Any] | None = None
+
+
+class _SpecDelta(_SpecPart):
+    role: str | None = None
+    content: str | None = None
+    refusal: str | None = None
+    tool_calls: list[_SpecToolCall] | None = None
+    function_call: _SpecFunction | None = None
+    audio: dict[str, Any] | None = None
+    annotations: list[Any] | None = None
+
+
+class _SpecChoice(_SpecPart):
+    index: int | None = None
+    delta: _SpecDelta | None = None
+    finish_reason: str | None = None
+    logprobs: dict[str, Any] | None = None
+
+
+class _SpecUsage(_SpecPart):
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+    prompt_tokens_details: dict[str, Any] | None = None
+    completion_tokens_details: dict[str, Any] | None = None
+
+
+class _SpecChunk(_SpecPart):
+    """What the models would be with the OpenAI contract's fields only (no typed extensions)."""
+
+    id: str | None = None
+    object: str | None = None
+    created: int | None = None
+    model: str | None = None
+    choices: list[_SpecChoice] | None = None
+    usage: _SpecUsage | None = None
+    system_fingerprint: str | None = None
+    service_tier: str | None = None
+    obfuscation: str | None = None
+    moderation: dict[str, Any] | None = None
+
+
+_SPEC_MODELS = {
+    M.ChatCompletionChunk: _SpecChunk,
+    M.Choice: _SpecChoice,
+    M.Delta: _SpecDelta,
+    M.ToolCallFragment: _SpecToolCall,
+    M.FunctionCallFragment: _SpecFunction,
+    M.Usage: _SpecUsage,
+}
+for _full, _spec in _SPEC_MODELS.items():  # the comparison must follow models.py
+    if set(_spec.model_fields) != set(M.spec_fields(_full)):  # pragma: no cover
+        raise ImportError(f"{_spec.__name__} must have the spec fields of {_full.__name__}")
+
+
 def breakdown(data: bytes, n: int, repeats: int, request: dict[str, Any]) -> dict[str, float]:
     """Where both modes spend their time, and the floor that parsing alone sets.
 
@@ -273,7 +346,9 @@ def breakdown(data: bytes, n: int, repeats: int, request: dict[str, Any]) -> dic
     parse), ``validate_dropped`` the same with the GC on and nothing kept (the iterating mode's).
     What is left of each mode (the rules, the fast path, assembly, the driver) is its time minus
     decoding and its validation; decoding plus validation is the floor no checker built on
-    these models can go below. All in µs per chunk, from one round-robin with L0.
+    these models can go below. ``spec_kept``/``spec_dropped`` validate into models that have
+    only the OpenAI contract's fields (``_SpecChunk``): what dropping the typed provider
+    extensions from the models would save. All in µs per chunk, from one round-robin with L0.
     """
     events, _ = parse_sse(data)
     payloads = [e.data for e in events if e.has_data and not e.data.startswith("[DONE]")]
@@ -299,12 +374,63 @@ def breakdown(data: bytes, n: int, repeats: int, request: dict[str, Any]) -> dic
         for p in payloads:
             validate(p)
 
+    spec = _SpecChunk.__pydantic_validator__.validate_json
+    envelope = operator.itemgetter("id", "created", "model", "system_fingerprint")
+
+    def minimal(keep: bool) -> list[Any]:
+        # The least any checker of these models does per chunk: decode, validate, compare the
+        # envelope with the first chunk's and collect the delta's text. No rule runs.
+        kept: list[Any] = []
+        texts: list[str] = []
+        dec = SSEDecoder()
+        first = None
+        if keep:
+            gc.disable()
+        try:
+            for start in range(0, len(data), window):
+                for ev in dec.feed(data[start : start + window]):
+                    if not ev.has_data or ev.data == "[DONE]":
+                        continue
+                    c = validate(ev.data)
+                    key = envelope(c.__dict__)
+                    if first is None:
+                        first = key
+                    elif key != first:
+                        raise AssertionError("the envelope changed")
+                    if c.choices:
+                        d = c.choices[0].delta
+                        if d is not None:
+                            t = d.content or d.reasoning_content
+                            if t:
+                                texts.append(t)
+                    if keep:
+                        kept.append(c)
+        finally:
+            if keep:
+                gc.enable()
+        return kept
+
+    def spec_kept() -> list[Any]:
+        gc.disable()
+        try:
+            return [spec(p) for p in payloads]
+        finally:
+            gc.enable()
+
+    def spec_dropped() -> None:
+        for p in payloads:
+            spec(p)
+
     times = time_round_robin(
         {
             "L0": lambda: m_l0(data),
             "decode": decode,
             "validate_kept": validate_kept,
             "validate_dropped": validate_dropped,
+            "spec_kept": spec_kept,
+            "spec_dropped": spec_dropped,
+            "min_keep": lambda: minimal(True),
+            "min_iter": lambda: minimal(False),
             "keep": lambda: m_keep(data, request),
             "iter": lambda: m_iter(data, request),
         },
@@ -546,14 +672,23 @@ def main(argv: list[str] | None = None) -> int:
             "mode's parse); validate dropped = the same, GC on, nothing kept (the iterating "
             "mode's); rest = the mode minus decode and its validation (rules, fast path, "
             "assembly, driver); floor = (decode + validation) / L0: what a checker on these "
-            "models costs before it checks anything."
+            "models costs before it checks anything. The last two columns validate into "
+            "models with only the OpenAI contract's fields (no typed provider extensions), "
+            "kept and dropped: the floor such models would set. *minimal* is the least any "
+            "checker of these models does: decode, validate, compare each chunk's envelope "
+            "with the first one's and collect the text, with no rule; kept with the GC off "
+            "(keep) or dropped (iter)."
         )
         md.append("")
         md.append(
             "| stream | N | L0 | decode | validate kept | keep | keep rest | keep floor ×L0 | "
-            "validate dropped | iter | iter rest | iter floor ×L0 |"
+            "validate dropped | iter | iter rest | iter floor ×L0 | "
+            "spec-only kept (floor ×L0) | spec-only dropped (floor ×L0) | "
+            "minimal keep ×L0 | minimal iter ×L0 |"
         )
-        md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        md.append(
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        )
         for kind, v in bd.items():
             l0 = v["L0"]
             md.append(
@@ -561,7 +696,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"{v['validate_kept']:.2f} | {v['keep']:.2f} | {v['keep_rest']:.2f} | "
                 f"{(v['decode'] + v['validate_kept']) / l0:.2f} | {v['validate_dropped']:.2f} | "
                 f"{v['iter']:.2f} | {v['iter_rest']:.2f} | "
-                f"{(v['decode'] + v['validate_dropped']) / l0:.2f} |"
+                f"{(v['decode'] + v['validate_dropped']) / l0:.2f} | "
+                f"{v['spec_kept']:.2f} ({(v['decode'] + v['spec_kept']) / l0:.2f}) | "
+                f"{v['spec_dropped']:.2f} ({(v['decode'] + v['spec_dropped']) / l0:.2f}) | "
+                f"{v['min_keep'] / l0:.2f} | {v['min_iter'] / l0:.2f} |"
             )
 
     cb = cas["best"]

@@ -35,4 +35,6 @@ def test_bench_check_quick_runs_and_prints_the_ratio_table() -> None:
     for kind in ("text", "tools", "reasoning"):
         assert f"| {kind} | 200 |" in out
     assert "## Iterating mode: peak memory" in out
+    # the breakdown, with the two lower bounds docs/performance.md argues from
+    assert "spec-only dropped (floor ×L0) | minimal keep ×L0 | minimal iter ×L0 |" in out
     assert "load / parse = **" in out

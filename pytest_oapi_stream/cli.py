@@ -56,8 +56,9 @@ def _check_paths(args: argparse.Namespace) -> list[Result]:
     try:
         files = expand_paths(args.paths)
         if not files:
-            raise UsageFailure("nothing to check: no .sse file or cassette under "
-                               + ", ".join(args.paths))
+            raise UsageFailure(
+                "nothing to check: no .sse file or cassette under " + ", ".join(args.paths)
+            )
         for path in files:
             for rec in read_recordings(path):
                 report = rec.check(args.profile, args.ignore, strict=args.strict)
@@ -67,8 +68,14 @@ def _check_paths(args: argparse.Namespace) -> list[Result]:
     return results
 
 
-_COLORS = {"error": "\x1b[31m", "warn": "\x1b[33m", "info": "\x1b[2m", "ok": "\x1b[32m",
-           "bold": "\x1b[1m", "reset": "\x1b[0m"}
+_COLORS = {
+    "error": "\x1b[31m",
+    "warn": "\x1b[33m",
+    "info": "\x1b[2m",
+    "ok": "\x1b[32m",
+    "bold": "\x1b[1m",
+    "reset": "\x1b[0m",
+}
 
 
 def _paint(text: str, style: str, color: bool) -> str:
@@ -84,8 +91,10 @@ def _print_text(results: list[Result], out: TextIO, *, verbose: bool, color: boo
         if not rep.ok:
             failed += 1
         label = res.path + (f" #{res.stream}" if res.path.endswith(_CASSETTE_SUFFIXES) else "")
-        out.write(f"{verdict}  {_paint(label, 'bold', color)}  [profile {rep.profile.name}: "
-                  f"{rep.profile_reason}]\n")
+        out.write(
+            f"{verdict}  {_paint(label, 'bold', color)}  [profile {rep.profile.name}: "
+            f"{rep.profile_reason}]\n"
+        )
         if shown:
             rows = [_row(v) for v in shown]
             widths = [max(len(r[i]) for r in rows) for i in range(4)]
@@ -173,29 +182,36 @@ def rules_document() -> str:
     for name in PROFILES:
         prof = get_profile(name)
         flags = [
-            label for attr, label in (
+            label
+            for attr, label in (
                 ("usage_on_finish_chunk", "usage may ride on the finish chunk"),
                 ("usage_in_x_groq", "`x_groq.usage` counts as usage"),
                 ("filter_chunks", "Azure filter chunks are exempt from envelope rules"),
                 ("reasoning_outside_completion", "total may include reasoning tokens"),
                 ("cache_hit_identity", "cache hit + miss must equal prompt tokens"),
-            ) if getattr(prof, attr)
+            )
+            if getattr(prof, attr)
         ]
         parts.append(f"### `{name}`\n")
         parts.append(prof.description + "\n")
         if prof.hosts:
             parts.append("- auto-selected for hosts: " + ", ".join(f"`{h}`" for h in prof.hosts))
         if prof.finish_reasons:
-            parts.append("- extra finish reasons: "
-                         + ", ".join(f"`{f}`" for f in sorted(prof.finish_reasons)))
+            parts.append(
+                "- extra finish reasons: "
+                + ", ".join(f"`{f}`" for f in sorted(prof.finish_reasons))
+            )
         if prof.service_tiers:
-            parts.append("- extra service tiers: "
-                         + ", ".join(f"`{f}`" for f in sorted(prof.service_tiers)))
+            parts.append(
+                "- extra service tiers: " + ", ".join(f"`{f}`" for f in sorted(prof.service_tiers))
+            )
         for flag in flags:
             parts.append(f"- {flag}")
         if prof.extensions:
-            parts.append("- known extensions (not reported under OAS014): "
-                         + ", ".join(f"`{e}`" for e in sorted(prof.extensions)))
+            parts.append(
+                "- known extensions (not reported under OAS014): "
+                + ", ".join(f"`{e}`" for e in sorted(prof.extensions))
+            )
         parts.append("")
     return "\n".join(parts).rstrip() + "\n"
 
@@ -225,26 +241,36 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     check = sub.add_parser(
-        "check", help="check .sse files, vcrpy cassettes or folders of them",
+        "check",
+        help="check .sse files, vcrpy cassettes or folders of them",
         description="Check every stream; exit 0 when none fails, 1 on violations, 2 on bad input.",
     )
     check.add_argument("paths", nargs="+", metavar="PATH", help=".sse file, cassette or folder")
-    check.add_argument("--profile", default="auto",
-                       help=f"provider profile: auto (default), {', '.join(PROFILES)}")
+    check.add_argument(
+        "--profile", default="auto", help=f"provider profile: auto (default), {', '.join(PROFILES)}"
+    )
     check.add_argument("--strict", action="store_true", help="warnings fail too")
-    check.add_argument("--ignore", type=_split_codes, default=[], metavar="CODE,...",
-                       help="rule codes or names to skip, comma-separated")
+    check.add_argument(
+        "--ignore",
+        type=_split_codes,
+        default=[],
+        metavar="CODE,...",
+        help="rule codes or names to skip, comma-separated",
+    )
     check.add_argument("--format", choices=("text", "json"), default="text")
-    check.add_argument("-v", "--verbose", action="store_true",
-                       help="show info-level findings and excerpts")
+    check.add_argument(
+        "-v", "--verbose", action="store_true", help="show info-level findings and excerpts"
+    )
     check.add_argument("--no-color", action="store_true", help="never colour the output")
     rules = sub.add_parser("rules", help="print the rule catalog (Markdown)")
     rules.add_argument("--profile", default="openai", help="show severities under this profile")
-    rules.add_argument("--matrix", action="store_true",
-                       help="print every built-in profile's severity per rule")
+    rules.add_argument(
+        "--matrix", action="store_true", help="print every built-in profile's severity per rule"
+    )
     rules.add_argument("--doc", action="store_true", help="print the whole docs/rules.md")
-    sub.add_parser("serve", help="serve a scripted stream on 127.0.0.1 (see `serve --help`)",
-                   add_help=False)
+    sub.add_parser(
+        "serve", help="serve a scripted stream on 127.0.0.1 (see `serve --help`)", add_help=False
+    )
     try:
         from .cli_contracts import add_contract_commands
     except ImportError:  # pragma: no cover - the contract commands ship with the package

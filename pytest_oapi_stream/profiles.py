@@ -433,9 +433,7 @@ def get_profile(name: str | Profile) -> Profile:
 
 
 _SET_FIELDS = ("extensions", "finish_reasons", "service_tiers")
-_FLAG_FIELDS = tuple(
-    f.name for f in fields(Profile) if f.type in ("bool", bool)
-)
+_FLAG_FIELDS = tuple(f.name for f in fields(Profile) if f.type in ("bool", bool))
 
 
 def parse_profile_spec(spec: str) -> Profile:

@@ -64,9 +64,13 @@ def test_truncated_stream_reports_done_and_finish() -> None:
 def test_ten_megabyte_line() -> None:
     big = "x" * (10 * 1024 * 1024)
     chunk = {
-        "id": "c", "object": "chat.completion.chunk", "created": 1732500000, "model": "m",
-        "choices": [{"index": 0, "delta": {"role": "assistant", "content": big},
-                     "finish_reason": "stop"}],
+        "id": "c",
+        "object": "chat.completion.chunk",
+        "created": 1732500000,
+        "model": "m",
+        "choices": [
+            {"index": 0, "delta": {"role": "assistant", "content": big}, "finish_reason": "stop"}
+        ],
     }
     body = ("data: " + json.dumps(chunk) + "\n\ndata: [DONE]\n\n").encode()
     pieces = [body[i : i + 65536] for i in range(0, len(body), 65536)]

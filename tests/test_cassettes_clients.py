@@ -105,9 +105,10 @@ def _aiohttp(url: str) -> Result:
     aiohttp = pytest.importorskip("aiohttp")
 
     async def go() -> Result:
-        async with aiohttp.ClientSession() as session, session.post(
-            url + "/chat/completions", json=BODY
-        ) as response:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(url + "/chat/completions", json=BODY) as response,
+        ):
             body = await response.read()
         # vcrpy replays an aiohttp body in one piece (no re-chunking hook): no piece check.
         return _text_of(body), []

@@ -44,15 +44,23 @@ def test_ignore_and_strict(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     code, _, _ = run(capsys, "check", "--profile", "openai", "--strict", str(warn_only))
     assert code == 1
-    code, out, _ = run(capsys, "check", "--profile", "openai", "--ignore",
-                       "OAS015,role-first-only,OAS023,OAS024,OAS026", str(BROKEN))
+    code, out, _ = run(
+        capsys,
+        "check",
+        "--profile",
+        "openai",
+        "--ignore",
+        "OAS015,role-first-only,OAS023,OAS024,OAS026",
+        str(BROKEN),
+    )
     assert "OAS015" not in out
     assert code == 0
 
 
 def test_json_format_is_one_document(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "check", "--format", "json", "--profile", "openai",
-                       str(CLEAN), str(BROKEN))
+    code, out, _ = run(
+        capsys, "check", "--format", "json", "--profile", "openai", str(CLEAN), str(BROKEN)
+    )
     assert code == 1
     doc = json.loads(out)
     assert [r["path"] for r in doc["results"]] == [str(CLEAN), str(BROKEN)]
@@ -104,7 +112,9 @@ def test_unreadable_cassette_exits_2(capsys: pytest.CaptureFixture[str], tmp_pat
 def test_python_dash_m_is_the_same_cli() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "pytest_oapi_stream", "check", "--format", "json", str(CLEAN)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["results"][0]["ok"] is True
@@ -112,7 +122,9 @@ def test_python_dash_m_is_the_same_cli() -> None:
 
 def test_console_script_reports_bad_usage_without_traceback() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest_oapi_stream", "check"], capture_output=True, text=True,
+        [sys.executable, "-m", "pytest_oapi_stream", "check"],
+        capture_output=True,
+        text=True,
         check=False,
     )
     assert proc.returncode == 2

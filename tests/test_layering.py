@@ -10,8 +10,18 @@ import pytest
 PKG = Path(__file__).parent.parent / "pytest_oapi_stream"
 
 LAYERS = {
-    "core": {"sources", "sse", "models", "parse", "rules", "fastpath", "profiles", "assembly",
-             "check", "report"},
+    "core": {
+        "sources",
+        "sse",
+        "models",
+        "parse",
+        "rules",
+        "fastpath",
+        "profiles",
+        "assembly",
+        "check",
+        "report",
+    },
     "files": {"recordings"},
     "contracts": {"shape", "shape_diff", "compare", "conformance"},
     "server": {"builder", "faults", "server"},

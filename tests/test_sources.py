@@ -43,8 +43,9 @@ def served(oapi_server: OAPIServer) -> OAPIServer:
 def _expected() -> tuple[list[str], int]:
     report = check_chunk_stream(SAMPLE, profile="openai")
     assert report.ok and report.stream is not None
-    return [m.tool_calls[i].name or "" for m in report.stream.messages
-            for i in range(len(m.tool_calls))], len(report.stream.chunks)
+    return [
+        m.tool_calls[i].name or "" for m in report.stream.messages for i in range(len(m.tool_calls))
+    ], len(report.stream.chunks)
 
 
 EXPECTED_TOOLS, EXPECTED_CHUNKS = _expected()
@@ -59,8 +60,13 @@ def _same(stream: Any) -> None:
 
 def test_bytes_str_path_and_pieces() -> None:
     data = SAMPLE.read_bytes()
-    for source in (data, data.decode(), SAMPLE, [data[:7], data[7:500], data[500:]],
-                   iter([data.decode()])):
+    for source in (
+        data,
+        data.decode(),
+        SAMPLE,
+        [data[:7], data[7:500], data[500:]],
+        iter([data.decode()]),
+    ):
         _same(assert_valid_chunk_stream(source, profile="openai"))
 
 
@@ -85,9 +91,10 @@ def test_httpx_reports_http_envelope(oapi_server: OAPIServer) -> None:
 
 
 def test_httpx2_streamed(served: OAPIServer) -> None:
-    with httpx2.Client() as client, client.stream(
-        "POST", served.base_url + "/chat/completions", json=BODY
-    ) as resp:
+    with (
+        httpx2.Client() as client,
+        client.stream("POST", served.base_url + "/chat/completions", json=BODY) as resp,
+    ):
         _same(assert_valid_chunk_stream(resp))
 
 
@@ -102,8 +109,9 @@ def test_requests_streamed_and_read(served: OAPIServer) -> None:
 
 def test_openai_sdk_stream_is_read_raw(served: OAPIServer) -> None:
     client = openai.OpenAI(base_url=served.base_url, api_key="test")
-    stream = client.chat.completions.create(model="gpt-4o", stream=True,
-                                            messages=[{"role": "user", "content": "hi"}])
+    stream = client.chat.completions.create(
+        model="gpt-4o", stream=True, messages=[{"role": "user", "content": "hi"}]
+    )
     report = check_chunk_stream(stream)
     assert report.ok, report.format()
     assert report.profile_reason.startswith("auto")
@@ -112,8 +120,9 @@ def test_openai_sdk_stream_is_read_raw(served: OAPIServer) -> None:
 
 def test_openai_sdk_chunk_objects(served: OAPIServer) -> None:
     client = openai.OpenAI(base_url=served.base_url, api_key="test")
-    stream = client.chat.completions.create(model="gpt-4o", stream=True,
-                                            messages=[{"role": "user", "content": "hi"}])
+    stream = client.chat.completions.create(
+        model="gpt-4o", stream=True, messages=[{"role": "user", "content": "hi"}]
+    )
     chunks = list(stream)
     _same(assert_valid_chunk_stream(chunks, profile="openai"))
 
@@ -121,17 +130,19 @@ def test_openai_sdk_chunk_objects(served: OAPIServer) -> None:
 @pytest.mark.anyio
 async def test_openai_async_stream(served: OAPIServer) -> None:
     client = openai.AsyncOpenAI(base_url=served.base_url, api_key="test")
-    stream = await client.chat.completions.create(model="gpt-4o", stream=True,
-                                                  messages=[{"role": "user", "content": "hi"}])
+    stream = await client.chat.completions.create(
+        model="gpt-4o", stream=True, messages=[{"role": "user", "content": "hi"}]
+    )
     _same(await aassert_valid_chunk_stream(stream))
     await client.close()
 
 
 @pytest.mark.anyio
 async def test_httpx_async_streamed(served: OAPIServer) -> None:
-    async with httpx.AsyncClient() as client, client.stream(
-        "POST", served.base_url + "/chat/completions", json=BODY
-    ) as resp:
+    async with (
+        httpx.AsyncClient() as client,
+        client.stream("POST", served.base_url + "/chat/completions", json=BODY) as resp,
+    ):
         report = await acheck_chunk_stream(resp)
     assert report.ok, report.format()
     _same(report.stream)
@@ -160,8 +171,11 @@ def test_async_source_in_sync_api_is_a_clear_error() -> None:
 
 
 def test_list_of_dicts_skips_framing() -> None:
-    dicts = [json.loads(line[6:]) for line in SAMPLE.read_text().splitlines()
-             if line.startswith("data: {")]
+    dicts = [
+        json.loads(line[6:])
+        for line in SAMPLE.read_text().splitlines()
+        if line.startswith("data: {")
+    ]
     report = check_chunk_stream(dicts, profile="openai")
     assert report.ok
     assert not any(v.code in {"OAS003", "OAS005", "OAS008"} for v in report.violations)

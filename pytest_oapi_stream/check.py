@@ -91,6 +91,7 @@ class _Run:
         http: HttpInfo | None,
         keep: bool,
         label: str | None,
+        watch: bool = False,
     ) -> None:
         ignored = frozenset(ignore)
         self.ctx = ctx = RuleContext(
@@ -116,8 +117,11 @@ class _Run:
         self.filter_chunks = profile.filter_chunks
         # Fast path (fastpath.py): plain events and chunks skip checks that cannot find anything.
         self.plain_events = fastpath.covers_events(self.event_checks)
+        # Under auto, every chunk checked the long way is looked at for a provider signal, which
+        # raises _Restart; the gate takes only chunks that provably carry none.
+        self.watch = watch
         self.gate = (
-            PlainChunkGate(ctx, self.chunk_checks)
+            PlainChunkGate(ctx, self.chunk_checks, watch=watch)
             if PlainChunkGate.usable(self.chunk_checks)
             else None
         )
@@ -152,6 +156,8 @@ class _Run:
             return None
         if ctx.done:
             ctx.data_after_done += 1
+            if self.watch:
+                self._watch_late(data)
             return None
         if data.startswith("[DONE]"):
             ctx.done += 1
@@ -230,8 +236,23 @@ class _Run:
         ctx.chunks = pos + 1
         if self.keep:
             self.chunks.append(chunk)
+        if self.watch:
+            found = profile_from_chunk(chunk)
+            if found is not None:
+                raise _Restart(found)
         if self.gate is not None:
             self.gate.refresh()
+
+    def _watch_late(self, data: str) -> None:
+        """A chunk after ``[DONE]`` still counts for ``auto`` (as in ``detect_profile``)."""
+        parsed = parse_chunk(data)
+        if isinstance(parsed, ParsedPayload):
+            if parsed.kind != "chunk" or parsed.chunk is None:
+                return
+            parsed = parsed.chunk
+        found = profile_from_chunk(parsed)
+        if found is not None:
+            raise _Restart(found)
 
     def finish(self, facts: FramingFacts | None) -> Report:
         """Run the stream-level checks and build the report."""
@@ -348,13 +369,14 @@ class _KeepPass:
 
     ``profile="auto"`` without a request host that decides looks at every chunk for a
     provider signal (:func:`detect_profile`: the first chunk that signals decides). The checks
-    start under the profile that applies when no chunk signals. When a chunk signals, the run
-    restarts under its profile (usually that is the first chunk, so little is redone): a
-    source that can be read again (``replayable``: bytes, text, a read response) is decoded
-    again from its start, raising :class:`_Restart`; for any other source the events are kept
-    meanwhile and replayed, parsing them again. Keeping them costs memory and time for the
-    whole of a stream that never signals (a fifth of keep mode's time on the benchmark's
-    OpenAI streams), which is why sources that can be read twice are not kept.
+    start under the profile that applies when no chunk signals, in a run that *watches*: it
+    looks at each chunk it checks the long way and raises :class:`_Restart` at a signal, and
+    its fast-path gate takes only chunks that cannot signal. Then the run restarts under the
+    signalled profile (usually at the first chunk, so little is redone). A source that can be
+    read again (``replayable``: bytes, text, a read response) is decoded again from its start;
+    for any other source the events are kept meanwhile and replayed, parsing them again.
+    Keeping them costs memory and time for the whole of a stream that never signals, which is
+    why sources that can be read twice are not kept.
     """
 
     def __init__(
@@ -377,17 +399,15 @@ class _KeepPass:
         fixed = found
         if fixed is None:
             fixed = profile_from_url(url) if profile == "auto" else _resolve(profile, url, [])
-        # Whether chunks may still change the profile (auto, no host signal), and the events
-        # seen meanwhile when the source cannot be read again.
-        self._watch = fixed is None
-        self._history: list[SSEEvent] | None = None
+        # Chunks may still change the profile (auto, no host signal): the run watches, and
+        # a source that cannot be read again keeps its events meanwhile.
+        watch = fixed is None
+        self._history: list[SSEEvent] | None = [] if watch and not replayable else None
         if fixed is None:
-            if not replayable:
-                self._history = []
             fixed = detect_profile(url, ())  # what applies if no chunk signals
-        self.run = self._new_run(*fixed)
+        self.run = self._new_run(*fixed, watch=watch)
 
-    def _new_run(self, profile: Profile, reason: str) -> _Run:
+    def _new_run(self, profile: Profile, reason: str, *, watch: bool = False) -> _Run:
         return _Run(
             profile,
             reason,
@@ -398,48 +418,33 @@ class _KeepPass:
             http=self._src.http,
             keep=True,
             label=self._src.label,
+            watch=watch,
         )
 
     def events(self, events: list[SSEEvent]) -> None:
         """Parse and check these events, in order (raises :class:`_Restart`, see the class)."""
-        run = self.run
-        if not self._watch:  # the profile is settled
-            event = run.event
+        history = self._history
+        if history is None:  # settled, or watching a source that can be read again
+            event = self.run.event
             for ev in events:
                 event(ev)
             return
-        history = self._history
+        run = self.run
         for i, ev in enumerate(events):
-            chunk = run.event(ev)
-            if history is not None:
-                history.append(ev)
-            if chunk is None:
-                if not ev.has_data or ev.data.startswith("[DONE]"):
-                    continue
-                # Not checked as a chunk (an error object, not JSON, or after [DONE]): a chunk
-                # after [DONE] still counts for the profile, as in detect_profile.
-                parsed = parse_chunk(ev.data)
-                if isinstance(parsed, ParsedPayload):
-                    if parsed.kind != "chunk" or parsed.chunk is None:
-                        continue
-                    parsed = parsed.chunk
-                chunk = parsed
-            signal = profile_from_chunk(chunk)
-            if signal is not None:
-                self._watch = False
-                if history is None:
-                    raise _Restart(signal)
-                run = self.run = self._new_run(*signal)
+            history.append(ev)
+            try:
+                run.event(ev)
+            except _Restart as restart:
+                self._history = None
+                run = self.run = self._new_run(*restart.found)
                 for old in history:
                     run.event(old)
-                self._history = None
                 self.events(events[i + 1 :])
                 return
 
     def finish(self, facts: FramingFacts) -> Report:
         """The stream-level checks and the report."""
         self._history = None
-        self._watch = False
         return self.run.finish(facts)
 
 

@@ -38,6 +38,7 @@ from .models import (
     ToolCallFragment,
     spec_fields,
 )
+from .profiles import SIGNAL_FIELDS, SIGNAL_MODEL_PREFIX
 
 if TYPE_CHECKING:
     from .rules import RuleContext
@@ -158,11 +159,17 @@ class PlainChunkGate:
         "_ext_tool",
         "_key",
         "_reasoning_on",
+        "_watch",
         "ctx",
     )
 
-    def __init__(self, ctx: RuleContext, checks: Iterable[Callable[..., Any]]) -> None:
+    def __init__(
+        self, ctx: RuleContext, checks: Iterable[Callable[..., Any]], *, watch: bool = False
+    ) -> None:
         self.ctx = ctx
+        # Under auto, the driver looks for a provider signal in every chunk it checks: the gate
+        # then takes only chunks that provably carry none (see _may_signal).
+        self._watch = watch
         active = set(checks)
         self._ext_on = _EXTENSION_CHECK in active  # OAS014 on: fields must be looked at
         self._ext_chunk = _SPECS[_P_CHUNK]
@@ -195,6 +202,25 @@ class PlainChunkGate:
             self._ext_delta = ext[_P_DELTA]
             self._ext_tool = ext[_P_TOOL]
             self._ext_fn = ext[_P_FN]
+        if self._watch and ref is not None and self._may_signal(ref):
+            self._key = None
+
+    def _may_signal(self, ref: ChatCompletionChunk) -> bool:
+        """Under auto: whether a chunk this gate takes could carry a provider signal.
+
+        ``profiles.profile_from_chunk`` finds a signal in a non-null ``x_groq``, ``timings`` or
+        ``prompt_filter_results``, the ``fp_ollama`` fingerprint, or a ``deepseek-`` model with
+        ``reasoning_content``. A taken chunk has no ``x_groq`` and the first chunk's fingerprint
+        and model (its envelope key), and the first chunk was looked at and did not signal.
+        With OAS014 on, a taken chunk also has only spec fields and fields seen before, in the
+        chunk and in its delta: no ``timings``, ``prompt_filter_results`` or
+        ``reasoning_content`` unless one of them was seen before (with a null value).
+        """
+        if not self._ext_on or any(f in self._ext_chunk for f in SIGNAL_FIELDS):
+            return True
+        return (ref.model or "").startswith(SIGNAL_MODEL_PREFIX) and (
+            "reasoning_content" in self._ext_delta
+        )
 
     def _envelope_key(self, ref: ChatCompletionChunk) -> tuple[Any, ...] | None:
         """What a taken chunk's envelope must equal, or None if no chunk can be taken.

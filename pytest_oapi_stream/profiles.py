@@ -484,9 +484,14 @@ def _host_of(url: str) -> str:
     return host.lower()
 
 
-_SIGNAL_FIELDS = itemgetter(
-    "x_groq", "timings", "prompt_filter_results", "system_fingerprint", "model"
-)
+#: What :func:`profile_from_chunk` looks at. A chunk signals a provider only through a non-null
+#: value of one of these fields, this fingerprint, or (with ``reasoning_content`` in a delta) a
+#: model with this prefix. Code that must know a chunk cannot signal without asking
+#: (``fastpath.PlainChunkGate`` under ``auto``) reasons from these.
+SIGNAL_FIELDS: tuple[str, ...] = ("x_groq", "timings", "prompt_filter_results")
+SIGNAL_FINGERPRINT = "fp_ollama"
+SIGNAL_MODEL_PREFIX = "deepseek-"
+_SIGNAL_FIELDS = itemgetter(*SIGNAL_FIELDS, "system_fingerprint", "model")
 
 
 def profile_from_url(url: str | None) -> tuple[Profile, str] | None:
@@ -521,8 +526,8 @@ def profile_from_chunk(chunk: Any) -> tuple[Profile, str] | None:
             x_groq is None
             and timings is None
             and pfr is None
-            and fp != "fp_ollama"
-            and not (model and model.startswith("deepseek-"))
+            and fp != SIGNAL_FINGERPRINT
+            and not (model and model.startswith(SIGNAL_MODEL_PREFIX))
         ):
             return None
     if getattr(chunk, "x_groq", None) is not None:
@@ -531,10 +536,10 @@ def profile_from_chunk(chunk: Any) -> tuple[Profile, str] | None:
         return get_profile("llamacpp"), "auto: the stream carries llama.cpp timings"
     if getattr(chunk, "prompt_filter_results", None) is not None:
         return get_profile("azure"), "auto: the stream carries prompt_filter_results"
-    if getattr(chunk, "system_fingerprint", None) == "fp_ollama":
-        return get_profile("ollama"), "auto: system_fingerprint fp_ollama"
+    if getattr(chunk, "system_fingerprint", None) == SIGNAL_FINGERPRINT:
+        return get_profile("ollama"), f"auto: system_fingerprint {SIGNAL_FINGERPRINT}"
     model = getattr(chunk, "model", None) or ""
-    if model.startswith("deepseek-"):
+    if model.startswith(SIGNAL_MODEL_PREFIX):
         for choice in getattr(chunk, "choices", None) or ():
             delta = getattr(choice, "delta", None)
             if delta is not None and "reasoning_content" in delta.model_fields_set:

@@ -438,11 +438,39 @@ def _late_signal_streams() -> dict[str, str]:
     text = S.text("a", "b", "c")
     late_timings = [*text[:-1], {**text[-1], "timings": timings}]
     late_groq = [*text[:-1], {**text[-1], "x_groq": {"id": "req_1", "usage": USAGE}}]
+    # Chunks the fast path could take while auto is undecided: the signal field was seen
+    # before with a null value, so only looking at the value finds it (fastpath._may_signal).
+    long_text = S.text(*"abcdefgh")
+    null_first = [{**long_text[0], "timings": None, "prompt_filter_results": None}]
+    mid = len(long_text) // 2
+
+    def with_mid(extra: dict[str, Any], model: str | None = None) -> str:
+        chunks = copy.deepcopy(null_first + long_text[1:])
+        if model is not None:
+            for c in chunks:
+                c["model"] = model
+        chunks[mid].update(extra)
+        return _render(chunks)
+
+    # reasoning_content first arrives in a chunk of another model (no signal there), then
+    # (null) in one of the deepseek- model: that one signals.
+    deepseek = copy.deepcopy(long_text)
+    for c in deepseek:
+        c["model"] = "deepseek-chat"
+    deepseek[1]["model"] = "other-model"
+    deepseek[1]["choices"][0]["delta"]["reasoning_content"] = None
+    deepseek[mid]["choices"][0]["delta"]["reasoning_content"] = None
     return {
         "llamacpp-timings-last": _render(late_timings),
         "groq-x_groq-last": _render(late_groq),
         "after-done": _render(text) + f"data: {json.dumps(late_timings[-1])}\n\n",
         "no-signal": _render(text),
+        "timings-null-then-mid": with_mid({"timings": timings}),
+        "filter-null-then-mid": with_mid({"prompt_filter_results": [{"prompt_index": 0}]}),
+        "timings-mid-unseen": _render(
+            [*long_text[:mid], {**long_text[mid], "timings": timings}, *long_text[mid + 1 :]]
+        ),
+        "deepseek-reasoning-after-other-model": _render(deepseek),
     }
 
 

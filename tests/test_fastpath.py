@@ -521,3 +521,15 @@ def test_keep_mode_restarts_or_replays_alike(data: bytes | str) -> None:
     again = check_chunk_stream(data)
     replayed = check_chunk_stream(_one_shot(data))
     assert summary(replayed) == summary(again)
+
+
+@pytest.mark.parametrize("name", sorted(_late_signal_streams()))
+def test_auto_finds_late_signals_with_oas014_ignored(name: str) -> None:
+    """Without OAS014 the gate cannot rule out signal fields: it must take nothing meanwhile."""
+    data = _late_signal_streams()[name]
+    plain = check_chunk_stream(data)
+    ignored = check_chunk_stream(data, ignore=["OAS014"])
+    assert (ignored.profile.name, ignored.profile_reason) == (
+        plain.profile.name,
+        plain.profile_reason,
+    )

@@ -237,22 +237,15 @@ class _Run:
         if self.keep:
             self.chunks.append(chunk)
         if self.watch:
-            found = profile_from_chunk(chunk)
-            if found is not None:
-                raise _Restart(found)
+            _look_for_signal(chunk)
         if self.gate is not None:
             self.gate.refresh()
 
     def _watch_late(self, data: str) -> None:
         """A chunk after ``[DONE]`` still counts for ``auto`` (as in ``detect_profile``)."""
-        parsed = parse_chunk(data)
-        if isinstance(parsed, ParsedPayload):
-            if parsed.kind != "chunk" or parsed.chunk is None:
-                return
-            parsed = parsed.chunk
-        found = profile_from_chunk(parsed)
-        if found is not None:
-            raise _Restart(found)
+        parsed = parse_payload(data)
+        if parsed.kind == "chunk" and parsed.chunk is not None:
+            _look_for_signal(parsed.chunk)
 
     def finish(self, facts: FramingFacts | None) -> Report:
         """Run the stream-level checks and build the report."""
@@ -358,6 +351,13 @@ class _Restart(Exception):
     def __init__(self, found: tuple[Profile, str]) -> None:
         super().__init__(found[1])
         self.found = found
+
+
+def _look_for_signal(chunk: ChatCompletionChunk) -> None:
+    """Raise :class:`_Restart` when ``chunk`` selects a profile under ``auto``."""
+    found = profile_from_chunk(chunk)
+    if found is not None:
+        raise _Restart(found)
 
 
 class _KeepPass:

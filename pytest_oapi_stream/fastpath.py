@@ -38,7 +38,7 @@ from .models import (
     ToolCallFragment,
     spec_fields,
 )
-from .profiles import SIGNAL_FIELDS, SIGNAL_MODEL_PREFIX
+from .profiles import SIGNAL_DELTA_FIELD, SIGNAL_FIELDS, SIGNAL_MODEL_PREFIX
 
 if TYPE_CHECKING:
     from .rules import RuleContext
@@ -219,7 +219,7 @@ class PlainChunkGate:
         if not self._ext_on or any(f in self._ext_chunk for f in SIGNAL_FIELDS):
             return True
         return (ref.model or "").startswith(SIGNAL_MODEL_PREFIX) and (
-            "reasoning_content" in self._ext_delta
+            SIGNAL_DELTA_FIELD in self._ext_delta
         )
 
     def _envelope_key(self, ref: ChatCompletionChunk) -> tuple[Any, ...] | None:

@@ -485,12 +485,13 @@ def _host_of(url: str) -> str:
 
 
 #: What :func:`profile_from_chunk` looks at. A chunk signals a provider only through a non-null
-#: value of one of these fields, this fingerprint, or (with ``reasoning_content`` in a delta) a
-#: model with this prefix. Code that must know a chunk cannot signal without asking
+#: value of one of these fields, this fingerprint, or (with :data:`SIGNAL_DELTA_FIELD` in a
+#: delta) a model with this prefix. Code that must know a chunk cannot signal without asking
 #: (``fastpath.PlainChunkGate`` under ``auto``) reasons from these.
 SIGNAL_FIELDS: tuple[str, ...] = ("x_groq", "timings", "prompt_filter_results")
 SIGNAL_FINGERPRINT = "fp_ollama"
 SIGNAL_MODEL_PREFIX = "deepseek-"
+SIGNAL_DELTA_FIELD = "reasoning_content"
 _SIGNAL_FIELDS = itemgetter(*SIGNAL_FIELDS, "system_fingerprint", "model")
 
 
@@ -542,7 +543,7 @@ def profile_from_chunk(chunk: Any) -> tuple[Profile, str] | None:
     if model.startswith(SIGNAL_MODEL_PREFIX):
         for choice in getattr(chunk, "choices", None) or ():
             delta = getattr(choice, "delta", None)
-            if delta is not None and "reasoning_content" in delta.model_fields_set:
+            if delta is not None and SIGNAL_DELTA_FIELD in delta.model_fields_set:
                 return get_profile("deepseek"), (f"auto: reasoning_content from model {model}")
     return None
 

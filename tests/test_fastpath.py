@@ -474,10 +474,18 @@ def _late_signal_streams() -> dict[str, str]:
     }
 
 
+LATE_SIGNAL_STREAMS = _late_signal_streams()
+#: Every corpus and seed stream, and the late-signal streams: what keep mode's auto must get right.
+AUTO_STREAMS: dict[str, bytes | str] = {
+    **{p.name: p.read_bytes() for p in STREAM_FILES},
+    **LATE_SIGNAL_STREAMS,
+}
+
+
 @pytest.mark.parametrize(
     "data",
-    [p.read_bytes() for p in STREAM_FILES] + list(_late_signal_streams().values()),
-    ids=[p.name for p in STREAM_FILES] + list(_late_signal_streams()),
+    list(AUTO_STREAMS.values()),
+    ids=list(AUTO_STREAMS),
 )
 def test_keep_mode_decides_auto_over_all_chunks(data: bytes | str) -> None:
     """One pass gives what parsing everything, then detect_profile, then checking gives."""
@@ -510,8 +518,8 @@ def _one_shot(data: bytes | str) -> Iterator[bytes]:
 
 @pytest.mark.parametrize(
     "data",
-    [p.read_bytes() for p in STREAM_FILES] + list(_late_signal_streams().values()),
-    ids=[p.name for p in STREAM_FILES] + list(_late_signal_streams()),
+    list(AUTO_STREAMS.values()),
+    ids=list(AUTO_STREAMS),
 )
 def test_keep_mode_restarts_or_replays_alike(data: bytes | str) -> None:
     """A late provider signal: bytes are decoded again, a one-shot source replays its events.
@@ -523,10 +531,10 @@ def test_keep_mode_restarts_or_replays_alike(data: bytes | str) -> None:
     assert summary(replayed) == summary(again)
 
 
-@pytest.mark.parametrize("name", sorted(_late_signal_streams()))
+@pytest.mark.parametrize("name", sorted(LATE_SIGNAL_STREAMS))
 def test_auto_finds_late_signals_with_oas014_ignored(name: str) -> None:
     """Without OAS014 the gate cannot rule out signal fields: it must take nothing meanwhile."""
-    data = _late_signal_streams()[name]
+    data = LATE_SIGNAL_STREAMS[name]
     plain = check_chunk_stream(data)
     ignored = check_chunk_stream(data, ignore=["OAS014"])
     assert (ignored.profile.name, ignored.profile_reason) == (

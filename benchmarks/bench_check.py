@@ -59,9 +59,9 @@ import make_stream
 from pydantic import BaseModel, ConfigDict
 
 from pytest_oapi_stream import check_chunk_stream, iter_checked_chunks
-from pytest_oapi_stream import models as M
-from pytest_oapi_stream.models import ChatCompletionChunk
-from pytest_oapi_stream.sse import SSEDecoder, parse_sse
+from pytest_oapi_stream.chat import models as M
+from pytest_oapi_stream.chat.models import ChatCompletionChunk
+from pytest_oapi_stream.core.sse import SSEDecoder, parse_sse
 
 perf_counter = time.perf_counter
 #: The clock the timings use; ``--clock cpu`` switches it to the process's CPU time.
@@ -211,7 +211,7 @@ def cassette_pass(data: bytes, n: int, repeats: int, request: dict[str, Any]) ->
     """
     import yaml
 
-    from pytest_oapi_stream import cassettes
+    from pytest_oapi_stream.recording import cassettes
 
     interaction = {
         "request": {

@@ -48,7 +48,8 @@ from typing import Any
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_stream
 
-from pytest_oapi_stream import cassettes, check_chunk_stream
+from pytest_oapi_stream import check_chunk_stream
+from pytest_oapi_stream.recording import cassettes
 
 URL = "https://api.openai.com/v1/chat/completions"
 REQUEST = {

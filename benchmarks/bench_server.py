@@ -38,7 +38,7 @@ from openai.types.chat import ChatCompletionChunk
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pytest_oapi_stream import builder
+from pytest_oapi_stream.chat import builder
 from pytest_oapi_stream.server import OAPIServer
 
 _SSE_HEADERS = {"content-type": "text/event-stream; charset=utf-8"}

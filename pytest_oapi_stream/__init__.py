@@ -6,8 +6,8 @@ The core flow, usable without pytest: bytes -> SSE events (``sse``) -> typed chu
 
 from __future__ import annotations
 
-from .assembly import AssembledMessage, AssembledToolCall
-from .check import (
+from .chat.assembly import AssembledMessage, AssembledToolCall
+from .chat.check import (
     CheckedChunks,
     ChunkStream,
     aassert_valid_chunk_stream,
@@ -16,13 +16,13 @@ from .check import (
     check_chunk_stream,
     iter_checked_chunks,
 )
-from .compare import assert_stream_matches_completion
-from .models import ChatCompletionChunk
-from .profiles import PROFILES, Profile, detect_profile, get_profile, register_profile
-from .report import Report, StreamContractError, Violation
-from .rules import RULES, RULES_BY_CODE, Rule
-from .sources import SourceError
-from .sse import SSEDecoder, SSEEvent, parse_sse
+from .chat.models import ChatCompletionChunk
+from .chat.profiles import PROFILES, Profile, detect_profile, get_profile, register_profile
+from .chat.rules import RULES, RULES_BY_CODE, Rule
+from .contracts.compare import assert_stream_matches_completion
+from .core.report import Report, StreamContractError, Violation
+from .core.sources import SourceError
+from .core.sse import SSEDecoder, SSEEvent, parse_sse
 
 __version__ = "0.1.0"
 

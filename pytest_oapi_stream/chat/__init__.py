@@ -1,0 +1,1 @@
+"""The chat-completions surface: models, parse, rules, profiles, assembly, driver, builder."""

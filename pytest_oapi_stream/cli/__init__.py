@@ -1,0 +1,322 @@
+"""The ``oapi-stream`` command: check recorded streams outside pytest (and serve, diff, report).
+
+``oapi-stream check PATH...`` takes ``.sse`` files, vcrpy cassettes (every streamed chat
+completion in them, with its recorded request) and folders (recursively). Exit 0: no failing
+violation; 1: violations; 2: unreadable input or bad usage, with a one-line reason, no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from .. import __version__
+from ..chat.profiles import PROFILES, get_profile
+from ..core.report import Report, Violation, use_color
+
+__all__ = ["build_parser", "main", "profiles_markdown", "rules_document", "rules_markdown"]
+
+_CASSETTE_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class UsageFailure(Exception):
+    """Bad input or usage: printed as one line, exit status 2."""
+
+
+@dataclass
+class Result:
+    """One checked stream: where it came from and its report."""
+
+    path: str
+    stream: int
+    report: Report
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``results[]`` entry of ``--format json``."""
+        return {
+            "path": self.path,
+            "stream": self.stream,
+            "profile": self.report.profile.name,
+            "ok": self.report.ok,
+            "violations": [
+                {k: v.to_json()[k] for k in ("code", "rule", "severity", "chunk", "message")}
+                for v in self.report.violations
+            ],
+        }
+
+
+def _check_paths(args: argparse.Namespace) -> list[Result]:
+    from ..recording.files import RecordingError, expand_paths, read_recordings
+
+    results: list[Result] = []
+    try:
+        files = expand_paths(args.paths)
+        if not files:
+            raise UsageFailure(
+                "nothing to check: no .sse file or cassette under " + ", ".join(args.paths)
+            )
+        for path in files:
+            for rec in read_recordings(path):
+                report = rec.check(args.profile, args.ignore, strict=args.strict)
+                results.append(Result(str(path), rec.index, report))
+    except RecordingError as exc:
+        raise UsageFailure(str(exc)) from None
+    return results
+
+
+_COLORS = {
+    "error": "\x1b[31m",
+    "warn": "\x1b[33m",
+    "info": "\x1b[2m",
+    "ok": "\x1b[32m",
+    "bold": "\x1b[1m",
+    "reset": "\x1b[0m",
+}
+
+
+def _paint(text: str, style: str, color: bool) -> str:
+    return f"{_COLORS[style]}{text}{_COLORS['reset']}" if color else text
+
+
+def _print_text(results: list[Result], out: TextIO, *, verbose: bool, color: bool) -> None:
+    failed = 0
+    for res in results:
+        rep = res.report
+        shown = [v for v in rep.violations if verbose or v.severity != "info"]
+        verdict = _paint("ok", "ok", color) if rep.ok else _paint("FAIL", "error", color)
+        if not rep.ok:
+            failed += 1
+        label = res.path + (f" #{res.stream}" if res.path.endswith(_CASSETTE_SUFFIXES) else "")
+        out.write(
+            f"{verdict}  {_paint(label, 'bold', color)}  [profile {rep.profile.name}: "
+            f"{rep.profile_reason}]\n"
+        )
+        if shown:
+            rows = [_row(v) for v in shown]
+            widths = [max(len(r[i]) for r in rows) for i in range(4)]
+            for v, row in zip(shown, rows, strict=True):
+                cells = [row[i].ljust(widths[i]) for i in range(4)]
+                cells[2] = _paint(cells[2], v.severity, color)
+                out.write("    " + "  ".join(cells) + "  " + row[4] + "\n")
+                if v.excerpt and verbose:
+                    out.write("    " + " " * (sum(widths) + 8) + "> " + v.excerpt + "\n")
+    total = len(results)
+    summary = f"{total} stream(s) checked: {total - failed} ok, {failed} failed"
+    out.write(_paint(summary, "error" if failed else "ok", color) + "\n")
+
+
+def _row(v: Violation) -> tuple[str, str, str, str, str]:
+    where = "stream" if v.chunk is None else f"chunk {v.chunk}"
+    return (v.code, v.rule, v.severity, where, v.message)
+
+
+def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        get_profile(args.profile) if args.profile != "auto" else None
+    except ValueError as exc:
+        raise UsageFailure(str(exc)) from None
+    try:
+        results = _check_paths(args)
+    except ValueError as exc:  # unknown --ignore code, bad profile
+        raise UsageFailure(str(exc)) from None
+    if args.format == "json":
+        json.dump({"results": [r.to_json() for r in results]}, out, indent=2)
+        out.write("\n")
+    else:
+        color = use_color(out) and not args.no_color
+        _print_text(results, out, verbose=args.verbose, color=color)
+    return 0 if all(r.report.ok for r in results) else 1
+
+
+def rules_markdown(profile: str = "openai") -> str:
+    """The rule catalog as a Markdown table, with each rule's severity under ``profile``."""
+    from ..chat.rules import RULES
+
+    prof = get_profile(profile)
+    lines = [
+        "| code | name | severity | scope | rule |",
+        "|---|---|---|---|---|",
+    ]
+    for r in RULES:
+        sev = prof.severity.get(r.code, r.severity)
+        lines.append(f"| {r.code} | `{r.name}` | {sev} | {r.scope} | {r.summary} |")
+    return "\n".join(lines) + "\n"
+
+
+def profiles_markdown() -> str:
+    """A rules x profiles matrix of severities: what each built-in profile relaxes."""
+    from ..chat.rules import RULES
+
+    profs = [get_profile(name) for name in PROFILES]
+    head = "| code | name | " + " | ".join(p.name for p in profs) + " |"
+    lines = [head, "|---|---|" + "---|" * len(profs)]
+    for r in RULES:
+        cells = []
+        for p in profs:
+            sev = p.severity.get(r.code, r.severity)
+            cells.append(sev if sev == r.severity else f"**{sev}**")
+        lines.append(f"| {r.code} | `{r.name}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def rules_document() -> str:
+    """The whole of ``docs/rules.md``: catalog, profile matrix and each profile's relaxations."""
+    parts = [
+        "# The rule catalog\n",
+        "Generated by `oapi-stream rules --doc` from the rule table",
+        "(`pytest_oapi_stream.chat.rules`) and the built-in profiles",
+        "(`pytest_oapi_stream.chat.profiles`); a test keeps it in sync.",
+        "Codes and names are stable: use them in `ignore=[...]`, ini files and CI logs.",
+        "Severity: **error** fails the check; **warn** fails only in strict mode; **info** is",
+        "reported in the detailed output only. The evidence behind each rule is cited in",
+        "`profiles.py` and in the research notes the catalog was built from.\n",
+        "## Rules (severity under the strict `openai` profile)\n",
+        rules_markdown("openai"),
+        "## Severity per profile (bold: differs from `openai`)\n",
+        profiles_markdown(),
+        "## Profiles\n",
+    ]
+    for name in PROFILES:
+        prof = get_profile(name)
+        flags = [
+            label
+            for attr, label in (
+                ("usage_on_finish_chunk", "usage may ride on the finish chunk"),
+                ("usage_in_x_groq", "`x_groq.usage` counts as usage"),
+                ("filter_chunks", "Azure filter chunks are exempt from envelope rules"),
+                ("reasoning_outside_completion", "total may include reasoning tokens"),
+                ("cache_hit_identity", "cache hit + miss must equal prompt tokens"),
+            )
+            if getattr(prof, attr)
+        ]
+        parts.append(f"### `{name}`\n")
+        parts.append(prof.description + "\n")
+        if prof.hosts:
+            parts.append("- auto-selected for hosts: " + ", ".join(f"`{h}`" for h in prof.hosts))
+        if prof.finish_reasons:
+            parts.append(
+                "- extra finish reasons: "
+                + ", ".join(f"`{f}`" for f in sorted(prof.finish_reasons))
+            )
+        if prof.service_tiers:
+            parts.append(
+                "- extra service tiers: " + ", ".join(f"`{f}`" for f in sorted(prof.service_tiers))
+            )
+        for flag in flags:
+            parts.append(f"- {flag}")
+        if prof.extensions:
+            parts.append(
+                "- known extensions (not reported under OAS014): "
+                + ", ".join(f"`{e}`" for e in sorted(prof.extensions))
+            )
+        parts.append("")
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def _cmd_rules(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        if args.doc:
+            text = rules_document()
+        else:
+            text = profiles_markdown() if args.matrix else rules_markdown(args.profile)
+    except ValueError as exc:
+        raise UsageFailure(str(exc)) from None
+    out.write(text)
+    return 0
+
+
+def _split_codes(value: str) -> list[str]:
+    return [c.strip() for c in value.split(",") if c.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``oapi-stream`` (all subcommands)."""
+    parser = argparse.ArgumentParser(
+        prog="oapi-stream",
+        description="Contract checks for OpenAI-compatible streaming chat completions.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    check = sub.add_parser(
+        "check",
+        help="check .sse files, vcrpy cassettes or folders of them",
+        description="Check every stream; exit 0 when none fails, 1 on violations, 2 on bad input.",
+    )
+    check.add_argument("paths", nargs="+", metavar="PATH", help=".sse file, cassette or folder")
+    check.add_argument(
+        "--profile", default="auto", help=f"provider profile: auto (default), {', '.join(PROFILES)}"
+    )
+    check.add_argument("--strict", action="store_true", help="warnings fail too")
+    check.add_argument(
+        "--ignore",
+        type=_split_codes,
+        default=[],
+        metavar="CODE,...",
+        help="rule codes or names to skip, comma-separated",
+    )
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument(
+        "-v", "--verbose", action="store_true", help="show info-level findings and excerpts"
+    )
+    check.add_argument("--no-color", action="store_true", help="never colour the output")
+    rules = sub.add_parser("rules", help="print the rule catalog (Markdown)")
+    rules.add_argument("--profile", default="openai", help="show severities under this profile")
+    rules.add_argument(
+        "--matrix", action="store_true", help="print every built-in profile's severity per rule"
+    )
+    rules.add_argument("--doc", action="store_true", help="print the whole docs/rules.md")
+    sub.add_parser(
+        "serve", help="serve a scripted stream on 127.0.0.1 (see `serve --help`)", add_help=False
+    )
+    try:
+        from .contracts import add_contract_commands
+    except ImportError:  # pragma: no cover - the contract commands ship with the package
+        pass
+    else:
+        add_contract_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``oapi-stream`` and ``python -m pytest_oapi_stream``."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and args_list[0] == "serve":
+        from ..server.provider import serve_main
+
+        return serve_main(args_list[1:])
+    parser = build_parser()
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
+        return int(exc.code or 0)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        if args.command == "check":
+            return _cmd_check(args, sys.stdout)
+        if args.command == "rules":
+            return _cmd_rules(args, sys.stdout)
+        handler = getattr(args, "handler", None)
+        if handler is None:
+            parser.print_help(sys.stderr)
+            return 2
+        return int(handler(args))
+    except UsageFailure as exc:
+        print(f"oapi-stream {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError, TypeError) as exc:
+        print(f"oapi-stream {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `oapi-stream check ... | head`
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

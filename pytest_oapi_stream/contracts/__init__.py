@@ -1,0 +1,1 @@
+"""Contracts over checked streams: shapes, shape diffs, streamed vs final, conformance."""

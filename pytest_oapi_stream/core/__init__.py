@@ -1,0 +1,1 @@
+"""The shared pipeline: sources -> SSE decoder -> ... -> report, written once for every surface."""

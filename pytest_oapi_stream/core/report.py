@@ -1,0 +1,178 @@
+"""The end of the flow: violations, the report of one stream, and how both read to a person.
+
+A failing check must tell a pytest user what is wrong without a debugger: every broken rule with
+its stable code, name, the chunk index, the field path and a short excerpt, plus which profile
+applied and why.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, TextIO
+
+if TYPE_CHECKING:
+    from ..chat.check import ChunkStream
+    from ..chat.profiles import Profile
+
+__all__ = [
+    "SEVERITY_RANK",
+    "Report",
+    "Severity",
+    "StreamContractError",
+    "Violation",
+    "excerpt",
+    "excerpt_at",
+]
+
+Severity = Literal["error", "warn", "info"]
+
+#: Order of severities; "off" rules never produce a violation.
+SEVERITY_RANK: dict[str, int] = {"off": 0, "info": 1, "warn": 2, "error": 3}
+
+_EXCERPT_LEN = 120
+
+
+def excerpt(text: str | None, limit: int = _EXCERPT_LEN) -> str | None:
+    """Shorten ``text`` to one line of at most ``limit`` characters for a message."""
+    if text is None:
+        return None
+    one_line = text.replace("\r", "\\r").replace("\n", "\\n")
+    if len(one_line) <= limit:
+        return one_line
+    return one_line[: limit - 1] + "…"
+
+
+def excerpt_at(text: str | None, key: str | None, limit: int = _EXCERPT_LEN) -> str | None:
+    """An excerpt of ``text`` that starts near the JSON key ``key`` (so the reader sees it)."""
+    if text is None or not key:
+        return excerpt(text, limit)
+    at = text.find(f'"{key}"')
+    if at <= 0:
+        return excerpt(text, limit)
+    start = max(0, at - 20)
+    return excerpt(("…" if start else "") + text[start:], limit)
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One broken rule: its code, name, severity, where (chunk index, field path) and why."""
+
+    code: str
+    rule: str
+    severity: Severity
+    chunk: int | None
+    message: str
+    path: str | None = None
+    excerpt: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The violation as the JSON object that ``oapi-stream check --format json`` prints."""
+        return {
+            "code": self.code,
+            "rule": self.rule,
+            "severity": self.severity,
+            "chunk": self.chunk,
+            "message": self.message,
+            "path": self.path,
+            "excerpt": self.excerpt,
+        }
+
+    def line(self) -> str:
+        """One readable line: code, rule, where, message, excerpt."""
+        where = "stream" if self.chunk is None else f"chunk {self.chunk}"
+        if self.path:
+            where += f" {self.path}"
+        text = f"{self.code} {self.rule} [{self.severity}] at {where}: {self.message}"
+        if self.excerpt:
+            text += f"\n      > {self.excerpt}"
+        return text
+
+
+@dataclass
+class Report:
+    """The verdict on one stream: every violation found and the profile that judged it."""
+
+    violations: list[Violation]
+    profile: Profile
+    profile_reason: str
+    strict: bool = False
+    stream: ChunkStream | None = None
+    source: str | None = None
+    ignored: tuple[str, ...] = field(default=())
+
+    @property
+    def failures(self) -> list[Violation]:
+        """Violations that fail the check: errors, and warnings too in strict mode."""
+        floor = SEVERITY_RANK["warn"] if self.strict else SEVERITY_RANK["error"]
+        return [v for v in self.violations if SEVERITY_RANK[v.severity] >= floor]
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing fails the check."""
+        return not self.failures
+
+    def codes(self, min_severity: Severity = "info") -> list[str]:
+        """Sorted distinct codes of violations at ``min_severity`` or above."""
+        floor = SEVERITY_RANK[min_severity]
+        return sorted({v.code for v in self.violations if SEVERITY_RANK[v.severity] >= floor})
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-serialisable summary (the shape of one ``results`` entry of the CLI)."""
+        return {
+            "profile": self.profile.name,
+            "profile_reason": self.profile_reason,
+            "ok": self.ok,
+            "violations": [v.to_json() for v in self.violations],
+        }
+
+    def format(self, *, max_items: int = 50, include_info: bool = False) -> str:
+        """A readable multi-line report, worst first, listing each violation once."""
+        shown = [v for v in self.violations if include_info or v.severity != "info"]
+        shown.sort(
+            key=lambda v: (-SEVERITY_RANK[v.severity], v.chunk if v.chunk is not None else -1)
+        )
+        n_err = sum(1 for v in self.violations if v.severity == "error")
+        n_warn = sum(1 for v in self.violations if v.severity == "warn")
+        head = "stream contract " + ("violated" if not self.ok else "kept")
+        if self.source:
+            head += f" ({self.source})"
+        lines = [
+            f"{head}: {n_err} error(s), {n_warn} warning(s)"
+            + (" [strict: warnings fail]" if self.strict else ""),
+            f"profile: {self.profile.name} ({self.profile_reason})",
+        ]
+        if self.ignored:
+            lines.append("ignored: " + ", ".join(self.ignored))
+        for v in shown[:max_items]:
+            lines.append("  - " + v.line())
+        if len(shown) > max_items:
+            lines.append(f"  ... and {len(shown) - max_items} more")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+class StreamContractError(AssertionError):
+    """Raised by ``assert_valid_chunk_stream`` when a stream breaks its contract."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        super().__init__(report.format())
+
+    @property
+    def violations(self) -> list[Violation]:
+        """All violations of the failing stream (not only the failing ones)."""
+        return self.report.violations
+
+
+def use_color(stream: TextIO) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and sys.platform != "win32"

@@ -1,0 +1,47 @@
+"""pytest fixtures for ``oapi_server``: one loopback provider per test, or one per session.
+
+Kept apart from ``server/provider.py`` so the server stays importable without pytest; the plugin
+re-exports these two fixtures.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+
+import pytest
+
+from ..server.provider import OAPIServer
+
+__all__ = ["oapi_server", "oapi_server_session"]
+
+
+@pytest.fixture
+def oapi_server() -> Iterator[OAPIServer]:
+    """A fresh OpenAI-compatible server on 127.0.0.1 for this test, stopped afterwards.
+
+    Script it with ``.stream(...)`` / ``.serve_sse(...)`` / ``.serve_chunks(...)`` /
+    ``.serve_cassette(...)``; point clients at ``.base_url``; read ``.requests``.
+    """
+    with OAPIServer() as server:
+        yield server
+    _warn_internal_errors(server)
+
+
+@pytest.fixture(scope="session")
+def oapi_server_session() -> Iterator[OAPIServer]:
+    """One server shared by the whole session (faster); call ``.reset()`` to forget state."""
+    with OAPIServer() as server:
+        yield server
+    _warn_internal_errors(server)
+
+
+def _warn_internal_errors(server: OAPIServer) -> None:
+    """Surface errors inside the server (its bugs, answered with a 500) without failing tests."""
+    if server.errors:
+        warnings.warn(
+            f"oapi_server had {len(server.errors)} internal error(s); the last:\n"
+            f"{server.errors[-1]}",
+            RuntimeWarning,
+            stacklevel=2,
+        )

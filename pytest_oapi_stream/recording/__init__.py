@@ -1,0 +1,1 @@
+"""Recording layer: readable vcrpy cassettes, filtered and re-chunked; recorded-file readers."""

@@ -1,0 +1,311 @@
+"""Read recorded streams from ``.sse`` files and vcrpy cassettes, without vcrpy.
+
+The contract commands (``shape``, ``diff``, ``report``) and the shape gate read recordings that
+may be old, foreign or broken; this loader parses cassette YAML with libyaml's safe loader (fast,
+no Python tags), keeps each streamed chat completion with its recorded request body and URL, and
+turns every problem into one :class:`RecordingError` line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from ..chat.check import check_chunk_stream
+from ..core.report import Report
+
+__all__ = [
+    "RecordedInteraction",
+    "Recording",
+    "RecordingError",
+    "atomic_write_text",
+    "cassette_interactions",
+    "check_recordings",
+    "expand_paths",
+    "load_yaml",
+    "looks_like_sse",
+    "read_recordings",
+    "recordings_from_cassette",
+]
+
+_RECORDING_SUFFIXES = (".sse", ".yaml", ".yml", ".json")
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class RecordingError(ValueError):
+    """A file that is not a readable ``.sse`` stream or cassette (one line, for exit code 2)."""
+
+
+@dataclass(frozen=True)
+class Recording:
+    """One recorded streamed chat completion: its body and, from a cassette, its request."""
+
+    path: Path
+    index: int
+    body: bytes
+    request: dict[str, Any] | None = None
+    url: str | None = None
+    cassette: bool = False
+
+    @property
+    def label(self) -> str:
+        """``file.sse`` or ``cassette.yaml #N`` for messages and report rows."""
+        return f"{self.path} #{self.index}" if self.cassette else str(self.path)
+
+    def check(
+        self, profile: str = "auto", ignore: Sequence[str] = (), *, strict: bool = False
+    ) -> Report:
+        """Check the stream with its recorded request and URL; ``.source`` is the label."""
+        report = check_chunk_stream(
+            self.body,
+            profile=profile,
+            ignore=ignore,
+            strict=strict,
+            request=self.request,
+            url=self.url,
+        )
+        report.source = self.label
+        return report
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file in the same directory and a rename.
+
+    A crash or an exception leaves either the old file or the new one, never half of one.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def load_yaml(path: Path) -> Any:
+    """Parse a YAML (or JSON) file with the libyaml safe loader; ``RecordingError`` if not."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecordingError(f"{path}: cannot read ({exc})") from None
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except yaml.constructor.ConstructorError:
+        # An older vcrpy cassette with Python tags: vcrpy's own loader knows them.
+        try:
+            from vcr.serializers import yamlserializer
+
+            return yamlserializer.deserialize(text)
+        except Exception as exc:  # vcrpy raises what its YAML loader raises
+            raise RecordingError(f"{path}: not a readable cassette ({exc})") from None
+    except yaml.YAMLError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise RecordingError(f"{path}: not valid YAML/JSON ({first})") from None
+
+
+def _body_bytes(value: Any) -> bytes:
+    if isinstance(value, Mapping):
+        value = value.get("string", b"")
+    if value is None:
+        return b""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape")
+    return json.dumps(value).encode("utf-8")
+
+
+def _header(headers: Any, name: str) -> str:
+    if not isinstance(headers, Mapping):
+        return ""
+    for key, values in headers.items():
+        if str(key).lower() == name:
+            if isinstance(values, list):
+                return str(values[0]) if values else ""
+            return str(values)
+    return ""
+
+
+def _decode(body: bytes, encoding: str) -> bytes:
+    encoding = encoding.strip().lower()
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompress(body, 16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        try:
+            return zlib.decompress(body)
+        except zlib.error:
+            return zlib.decompress(body, -zlib.MAX_WBITS)
+    return body
+
+
+def _request_json(raw: bytes) -> dict[str, Any] | None:
+    if not raw:
+        return None
+    try:
+        parsed = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def looks_like_sse(body: bytes) -> bool:
+    """A body that starts like an SSE stream (a ``data:``/``event:`` field or a comment)."""
+    head = body.lstrip()[:64]
+    return head.startswith((b"data:", b"event:", b":"))
+
+
+@dataclass(frozen=True)
+class RecordedInteraction:
+    """One request/response pair of a cassette, bodies as bytes (decompressed)."""
+
+    index: int
+    uri: str
+    status: int
+    headers: Mapping[str, Any]
+    body: bytes
+    request_body: bytes
+
+    @property
+    def content_type(self) -> str:
+        """The response's ``Content-Type`` (``""`` when none was recorded)."""
+        return _header(self.headers, "content-type")
+
+    @property
+    def request(self) -> dict[str, Any] | None:
+        """The request body parsed as a JSON object, or None."""
+        return _request_json(self.request_body)
+
+    @property
+    def is_chat(self) -> bool:
+        """The request went to a ``.../chat/completions`` endpoint."""
+        return urlsplit(self.uri).path.rstrip("/").endswith("/chat/completions")
+
+    @property
+    def is_stream(self) -> bool:
+        """A successful streamed chat completion (SSE, ``stream: true``, or SSE-looking body)."""
+        if not (self.is_chat and 200 <= self.status < 300):
+            return False
+        request = self.request
+        return (
+            "text/event-stream" in self.content_type.lower()
+            or bool(request and request.get("stream") is True)
+            or looks_like_sse(self.body)
+        )
+
+
+def cassette_interactions(path: Path, doc: Any = None) -> list[RecordedInteraction]:
+    """Every interaction of a vcrpy cassette (parsed from ``path`` unless ``doc`` is given)."""
+    if doc is None:
+        doc = load_yaml(path)
+    if not isinstance(doc, Mapping) or not isinstance(doc.get("interactions"), list):
+        raise RecordingError(f"{path}: not a vcrpy cassette (no `interactions` list)")
+    out: list[RecordedInteraction] = []
+    for inter in doc["interactions"]:
+        if not isinstance(inter, Mapping):
+            continue
+        req = inter.get("request") if isinstance(inter.get("request"), Mapping) else {}
+        resp = inter.get("response") if isinstance(inter.get("response"), Mapping) else {}
+        assert isinstance(req, Mapping) and isinstance(resp, Mapping)
+        status = resp.get("status")
+        code = status.get("code", 200) if isinstance(status, Mapping) else status or 200
+        try:
+            code = int(code)
+        except (TypeError, ValueError):
+            code = 0
+        headers = resp.get("headers")
+        headers = headers if isinstance(headers, Mapping) else {}
+        try:
+            body = _decode(_body_bytes(resp.get("body")), _header(headers, "content-encoding"))
+        except zlib.error:
+            raise RecordingError(
+                f"{path}: a compressed response body does not decompress"
+            ) from None
+        out.append(
+            RecordedInteraction(
+                len(out),
+                str(req.get("uri") or ""),
+                code,
+                headers,
+                body,
+                _body_bytes(req.get("body")),
+            )
+        )
+    return out
+
+
+def recordings_from_cassette(path: Path, doc: Any = None) -> list[Recording]:
+    """Every streamed chat completion in a vcrpy cassette, in order."""
+    streams = [i for i in cassette_interactions(path, doc) if i.is_stream]
+    return [
+        Recording(path, n, i.body, i.request, i.uri or None, cassette=True)
+        for n, i in enumerate(streams)
+    ]
+
+
+def _is_cassette_file(path: Path) -> bool:
+    try:
+        with path.open("r", encoding="utf-8", errors="replace") as fh:
+            return "interactions" in fh.read(4096)
+    except OSError:
+        return False
+
+
+def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
+    """Files to read: given files as they are; folders searched for ``.sse`` files and
+    cassettes (recursively, hidden folders and ``.shape.yaml`` files skipped)."""
+    files: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found = sorted(
+                f
+                for f in p.rglob("*")
+                if f.is_file()
+                and f.suffix in _RECORDING_SUFFIXES
+                and not f.name.endswith(".shape.yaml")
+                and not any(part.startswith(".") for part in f.relative_to(p).parts)
+            )
+            files.extend(f for f in found if f.suffix == ".sse" or _is_cassette_file(f))
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise RecordingError(f"{raw}: no such file or folder")
+    return files
+
+
+def read_recordings(path: str | os.PathLike[str]) -> list[Recording]:
+    """The streams recorded in ``path``: an ``.sse`` file is one, a cassette has 0 or more."""
+    p = Path(path)
+    if not p.is_file():
+        raise RecordingError(f"{p}: no such file")
+    if p.suffix == ".sse":
+        try:
+            return [Recording(p, 0, p.read_bytes())]
+        except OSError as exc:
+            raise RecordingError(f"{p}: cannot read ({exc.strerror})") from None
+    return recordings_from_cassette(p, load_yaml(p))
+
+
+def check_recordings(
+    path: str | os.PathLike[str], profile: str = "auto", ignore: Sequence[str] = ()
+) -> list[Report]:
+    """Check every stream recorded in ``path`` (see :func:`read_recordings`)."""
+    return [rec.check(profile, ignore) for rec in read_recordings(path)]

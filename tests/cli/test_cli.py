@@ -1,0 +1,138 @@
+"""The ``oapi-stream`` CLI: exit codes, formats, cassettes and folders, and the generated docs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pytest_oapi_stream.cli import main, rules_document
+
+DATA = Path(__file__).parents[1] / "data"
+ROOT = Path(__file__).parents[2]
+CLEAN = DATA / "corpus" / "openai__gpt-4o_text_include-usage.sse"
+BROKEN = DATA / "corpus" / "avian__kimi-k2.5_id-changes-after-first.sse"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_clean_file_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", str(CLEAN))
+    assert code == 0
+    assert "1 stream(s) checked: 1 ok, 0 failed" in out
+    assert "\x1b[" not in out  # not a terminal: no colour
+
+
+def test_violations_exit_1_with_a_table(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", "--profile", "openai", str(BROKEN))
+    assert code == 1
+    assert "FAIL" in out
+    assert "OAS015  id-constant" in out
+    assert "[profile openai: chosen explicitly]" in out
+
+
+def test_ignore_and_strict(capsys: pytest.CaptureFixture[str]) -> None:
+    warn_only = DATA / "corpus" / "dashscope__qwen3-max_tool-call-empty-id-fragments.sse"  # warns
+    code, _, _ = run(capsys, "check", "--profile", "openai", str(warn_only))
+    assert code == 0
+    code, _, _ = run(capsys, "check", "--profile", "openai", "--strict", str(warn_only))
+    assert code == 1
+    code, out, _ = run(
+        capsys,
+        "check",
+        "--profile",
+        "openai",
+        "--ignore",
+        "OAS015,role-first-only,OAS023,OAS024,OAS026",
+        str(BROKEN),
+    )
+    assert "OAS015" not in out
+    assert code == 0
+
+
+def test_json_format_is_one_document(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys, "check", "--format", "json", "--profile", "openai", str(CLEAN), str(BROKEN)
+    )
+    assert code == 1
+    doc = json.loads(out)
+    assert [r["path"] for r in doc["results"]] == [str(CLEAN), str(BROKEN)]
+    bad = doc["results"][1]
+    assert bad["ok"] is False and bad["profile"] == "openai" and bad["stream"] == 0
+    v = next(v for v in bad["violations"] if v["code"] == "OAS015")
+    assert set(v) == {"code", "rule", "severity", "chunk", "message"}
+    assert v["rule"] == "id-constant" and v["severity"] == "error" and v["chunk"] == 1
+
+
+def test_folder_is_checked_recursively(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "x.sse").write_bytes(CLEAN.read_bytes())
+    (tmp_path / "notes.txt").write_text("not a stream")
+    code, out, _ = run(capsys, "check", str(tmp_path))
+    assert code == 0
+    assert "x.sse" in out and "1 stream(s) checked" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (["check", "missing.sse"], "missing.sse: no such file or folder"),
+        (["check", "--profile", "nope", str(CLEAN)], "unknown profile 'nope'"),
+        (["check", "--ignore", "OAS999", str(CLEAN)], "unknown rule 'OAS999'"),
+    ],
+)
+def test_bad_usage_exits_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], args: list[str], reason: str
+) -> None:
+    code, _, err = run(capsys, *args)
+    assert code == 2
+    assert reason in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_empty_folder_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "check", str(tmp_path))
+    assert code == 2 and "nothing to check" in err
+
+
+def test_unreadable_cassette_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("interactions: [\n  - {unclosed")
+    code, _, err = run(capsys, "check", str(bad))
+    assert code == 2 and "bad.yaml: not valid YAML/JSON" in err
+
+
+def test_python_dash_m_is_the_same_cli() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest_oapi_stream", "check", "--format", "json", str(CLEAN)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["results"][0]["ok"] is True
+
+
+def test_console_script_reports_bad_usage_without_traceback() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest_oapi_stream", "check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+
+
+def test_rules_doc_is_in_sync() -> None:
+    doc = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert doc == rules_document(), (
+        "docs/rules.md is out of date: regenerate it with `oapi-stream rules --doc > docs/rules.md`"
+    )

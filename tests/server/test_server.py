@@ -1047,7 +1047,10 @@ def test_no_threads_sockets_or_ports_leak() -> None:
         srv.stop()
         assert time.perf_counter() - t0 < 1.0, "stop() blocked on a stalled stream"
         t.join(5)
-        assert stalled and isinstance(stalled[0], httpx.RemoteProtocolError)
+        # The client sees the peer close mid-body. By name: an in-process pytester run in the
+        # same worker can leave httpcore re-imported, and httpx then re-raises httpcore's class.
+        assert stalled and type(stalled[0]).__name__ == "RemoteProtocolError", stalled
+        assert "peer closed" in str(stalled[0])
         assert _server_threads() == []
         pooled.close()
         with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):

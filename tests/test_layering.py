@@ -32,7 +32,17 @@ LAYERS = {
         "contracts.compare",
         "contracts.conformance",
     },
-    "server": {"chat.builder", "chat.faults", "server.provider"},
+    "server": {
+        "chat.builder",
+        "chat.faults",
+        "server.answers",
+        "server.requests",
+        "server.sources",
+        "server.routes",
+        "server.transport",
+        "server.provider",
+        "server.serve",
+    },
 }
 UPPER = {
     "recording.cassettes",

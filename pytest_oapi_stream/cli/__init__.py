@@ -285,7 +285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``oapi-stream`` and ``python -m pytest_oapi_stream``."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list and args_list[0] == "serve":
-        from ..server.provider import serve_main
+        from ..server.serve import serve_main
 
         return serve_main(args_list[1:])
     parser = build_parser()

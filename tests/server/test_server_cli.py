@@ -26,7 +26,7 @@ URL_LINE = re.compile(r"^oapi-stream serve: (http://127\.0\.0\.1:(\d+)/v1)$")
 @contextmanager
 def serving(*args: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     code = (
-        "from pytest_oapi_stream.server.provider import serve_main; "
+        "from pytest_oapi_stream.server import serve_main; "
         f"raise SystemExit(serve_main({list(args)!r}))"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}

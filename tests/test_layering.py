@@ -33,6 +33,9 @@ LAYERS = {
         "contracts.conformance",
     },
     "server": {
+        "chat.script",
+        "chat.styles",
+        "chat.deviations",
         "chat.builder",
         "chat.faults",
         "server.answers",

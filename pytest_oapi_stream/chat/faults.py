@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .builder import Comment, Done, Item, error_payload
+from .script import Comment, Done, Item, error_payload
 
 __all__ = [
     "FAULTS",

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from pytest_oapi_stream import check_chunk_stream, get_profile
 from pytest_oapi_stream.chat import builder as b
+from pytest_oapi_stream.chat.deviations import OPS
 
 CORPUS = Path(__file__).parents[1] / "data" / "corpus"
 TOOLS = [
@@ -201,7 +202,7 @@ def test_every_deviation_names_its_evidence() -> None:
     seeds = {p.name for p in (CORPUS.parent / "seed").glob("*.sse")}
     for style in b.PROVIDER_STYLES.values():
         for dev in style.deviations:
-            assert dev.op in b._OPS, (style.name, dev.op)
+            assert dev.op in OPS, (style.name, dev.op)
             words = dev.evidence.split()
             assert any(
                 w in corpus or w in seeds or (w.startswith("[") and w.endswith("]")) for w in words

@@ -9,6 +9,7 @@ the 400 it would send. No socket handling here beyond reading from a file object
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import Message
@@ -16,7 +17,15 @@ from typing import Any, Protocol
 
 from .answers import Body, error_body
 
-__all__ = ["MAX_BODY", "BadRequest", "RecordedRequest", "check_chat_request", "read_body"]
+__all__ = [
+    "MAX_BODY",
+    "MAX_MODEL_LENGTH",
+    "MAX_N",
+    "BadRequest",
+    "RecordedRequest",
+    "check_chat_request",
+    "read_body",
+]
 
 #: The largest request body read (larger ones get a 413 before any of it is read).
 MAX_BODY = 64 * 1024 * 1024
@@ -58,30 +67,57 @@ class RecordedRequest:
         return isinstance(self.json, dict) and self.json.get("stream") is True
 
 
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
+_LINE_MAX = 1024
+
+
+def _chunk_size(line: bytes) -> int:
+    """The size of a chunk-size line (``HEX[;ext]CRLF``); ``BadRequest`` when malformed."""
+    if not line.endswith(b"\n"):
+        raise BadRequest(400, "Malformed chunked request body: a chunk-size line is cut short.")
+    digits = line.split(b";", 1)[0].strip(b" \t\r\n")
+    if not _CHUNK_SIZE.fullmatch(digits):
+        shown = digits[:20].decode("ascii", "backslashreplace")
+        raise BadRequest(400, f"Malformed chunked request body: chunk size {shown!r} is not hex.")
+    return int(digits, 16)
+
+
 def read_body(rfile: Reader, headers: Message) -> bytes | None:
     """The request body, or ``None`` when the client went away mid-body.
 
-    Raises ``BadRequest`` (400 malformed framing, 413 over ``MAX_BODY``).
+    Raises ``BadRequest`` (400 malformed framing, 413 over ``MAX_BODY``). A chunked body is
+    read chunk by chunk: each size must be 1 to 16 hex digits and the running total stays under
+    ``MAX_BODY`` before a byte of the chunk is read, so nothing is read past the cap.
     """
     te = headers.get("Transfer-Encoding", "")
     if "chunked" in te.lower():
         parts: list[bytes] = []
         total = 0
         while True:
-            line = rfile.readline(1024)
-            try:
-                size = int(line.split(b";", 1)[0].strip(), 16)
-            except ValueError:
-                raise BadRequest(400, "Malformed chunked request body.") from None
+            line = rfile.readline(_LINE_MAX)
+            if not line:
+                return None  # the client went away
+            size = _chunk_size(line)
             if size == 0:
-                while rfile.readline(1024) not in (b"\r\n", b"\n", b""):
-                    pass
-                return b"".join(parts)
+                for _ in range(100):  # trailer fields, then the blank line
+                    trailer = rfile.readline(_LINE_MAX)
+                    if trailer in (b"\r\n", b"\n", b""):
+                        return b"".join(parts)
+                raise BadRequest(400, "Malformed chunked request body: too many trailer lines.")
             total += size
             if total > MAX_BODY:
                 raise BadRequest(413, "Request body too large.")
-            parts.append(rfile.read(size))
-            rfile.readline(1024)
+            data = rfile.read(size)
+            if len(data) < size:
+                return None  # the client went away mid-chunk
+            parts.append(data)
+            end = rfile.readline(_LINE_MAX)
+            if not end:
+                return None
+            if end not in (b"\r\n", b"\n"):
+                raise BadRequest(
+                    400, "Malformed chunked request body: chunk data longer than its size."
+                )
     length_header = headers.get("Content-Length")
     if not length_header:
         return b""
@@ -109,8 +145,114 @@ def parse_json(body: bytes) -> Any:
         return None
 
 
+#: The most choices a request may ask for (OpenAI's limit): ``n`` multiplies the answer.
+MAX_N = 128
+#: The longest model name accepted: the request's model is echoed in every chunk.
+MAX_MODEL_LENGTH = 256
+
+_KIND_NAMES = {
+    "array": "an array",
+    "object": "an object",
+    "boolean": "a boolean",
+    "integer": "an integer",
+    "string": "a string",
+}
+
+
+def _kind_of(value: Any) -> str:
+    """How OpenAI's errors name a JSON value's type ("an integer", "a string", "null", ...)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a decimal"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _is(kind: str, value: Any) -> bool:
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    types: dict[str, type | tuple[type, ...]] = {
+        "array": list,
+        "object": dict,
+        "boolean": bool,
+        "string": str,
+    }
+    return isinstance(value, types[kind])
+
+
+def _invalid(param: str, message: str, code: str) -> Body:
+    return Body(400, error_body(400, message, param=param, code=code))
+
+
+def _wrong_type(param: str, kind: str, value: Any) -> Body:
+    return _invalid(
+        param,
+        f"Invalid type for '{param}': expected {_KIND_NAMES[kind]}, "
+        f"but got {_kind_of(value)} instead.",
+        "invalid_type",
+    )
+
+
+#: Optional top-level fields the server reads or that size the answer: (type, min, max).
+#: ``None`` is accepted for each (the API's default), as OpenAI does.
+_FIELDS: dict[str, tuple[str, int | None, int | None]] = {
+    "model": ("string", None, MAX_MODEL_LENGTH),
+    "stream": ("boolean", None, None),
+    "stream_options": ("object", None, None),
+    "n": ("integer", 1, MAX_N),
+    "logprobs": ("boolean", None, None),
+    "top_logprobs": ("integer", 0, 20),
+    "max_tokens": ("integer", 1, None),
+    "max_completion_tokens": ("integer", 1, None),
+    "tools": ("array", None, None),
+}
+
+
+def _check_field(
+    param: str, value: Any, kind: str, low: int | None, high: int | None
+) -> Body | None:
+    if not _is(kind, value):
+        return _wrong_type(param, kind, value)
+    if kind == "string" and high is not None and len(value) > high:
+        return _invalid(
+            param,
+            f"Invalid '{param}': string too long. Expected a string with maximum length "
+            f"{high}, but got a string with length {len(value)} instead.",
+            "string_above_max_length",
+        )
+    if kind == "integer":
+        if low is not None and value < low:
+            return _invalid(
+                param,
+                f"Invalid '{param}': integer below minimum value. Expected a value >= {low}, "
+                f"but got {value} instead.",
+                "integer_below_min_value",
+            )
+        if high is not None and value > high:
+            return _invalid(
+                param,
+                f"Invalid '{param}': integer above maximum value. Expected a value <= {high}, "
+                f"but got {value} instead.",
+                "integer_above_max_value",
+            )
+    return None
+
+
 def check_chat_request(data: Any) -> Body | None:
-    """The 400 a provider sends for this chat-completion request body, or ``None`` if valid."""
+    """The 400 a provider sends for this chat-completion request body, or ``None`` if valid.
+
+    Checks what the server reads (``messages``, ``stream``, ``stream_options``, ``n``,
+    ``model``) and what sizes an answer, with OpenAI's messages and limits (``n`` <= 128),
+    so a hostile request gets a 400 naming its field, never a server error or a huge answer.
+    """
     if data is None:
         return Body(
             400,
@@ -133,4 +275,23 @@ def check_chat_request(data: Any) -> Body | None:
                 code="missing_required_parameter",
             ),
         )
+    messages = data["messages"]
+    if not isinstance(messages, list):
+        return _wrong_type("messages", "array", messages)
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict):
+            return _wrong_type(f"messages[{i}]", "object", message)
+    for name, (kind, low, high) in _FIELDS.items():
+        value = data.get(name)
+        if value is not None:
+            bad = _check_field(name, value, kind, low, high)
+            if bad is not None:
+                return bad
+    options = data.get("stream_options")
+    if isinstance(options, dict) and options.get("include_usage") is not None:
+        bad = _check_field(
+            "stream_options.include_usage", options["include_usage"], "boolean", None, None
+        )
+        if bad is not None:
+            return bad
     return None

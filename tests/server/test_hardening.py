@@ -1,0 +1,212 @@
+"""The fake provider holds bad requests and load (issue 10, point 5), through real sockets.
+
+Every test talks to ``OAPIServer`` on 127.0.0.1 over real TCP; every loop is bounded in count and
+time. Invalid requests get the 400 a provider sends, naming the field; ``server.errors`` (a bug in
+the server) stays empty; a malformed chunked body is refused without reading on; a client that
+trickles its request is cut off after ``request_timeout``; connections that arrive while the
+server is busy wait in the listen queue instead of being dropped. Load figures (p99, resets at 50
+clients) are measured in ``benchmarks/bench_server.py``, not here.
+"""
+
+from __future__ import annotations
+
+import json
+import select
+import socket
+import ssl
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from pytest_oapi_stream.server import OAPIServer
+
+SSL = ssl.create_default_context()
+CHAT = "/v1/chat/completions"
+
+
+@pytest.fixture
+def server() -> Iterator[OAPIServer]:
+    with OAPIServer() as srv:
+        yield srv
+    assert srv.errors == [], "\n".join(srv.errors)
+
+
+def post(server: OAPIServer, body: Any, timeout: float = 5.0) -> httpx.Response:
+    with httpx.Client(verify=SSL, timeout=timeout) as client:
+        return client.post(server.url + CHAT, content=json.dumps(body).encode())
+
+
+def error_of(r: httpx.Response) -> dict[str, Any]:
+    err = r.json()["error"]
+    assert set(err) == {"message", "type", "param", "code"}
+    assert err["type"] == "invalid_request_error"
+    return dict(err)
+
+
+def read_reply(sock: socket.socket, within: float) -> bytes:
+    """Everything the server sends until it closes, waiting at most ``within`` seconds."""
+    out = b""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([sock], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        try:
+            piece = sock.recv(65536)
+        except ConnectionResetError:
+            break
+        if not piece:
+            return out
+        out += piece
+    raise AssertionError(f"the server did not close within {within} s; got {out[:200]!r}")
+
+
+def status_of(reply: bytes) -> int:
+    return int(reply.split(b" ", 2)[1])
+
+
+# --------------------------------------------------------------------------- invalid fields
+
+
+@pytest.mark.parametrize(
+    ("body", "param", "words"),
+    [
+        ({"messages": 5, "stream": True}, "messages", "expected an array"),
+        ({"messages": None}, "messages", "expected an array"),
+        ({"messages": "hi", "stream": True}, "messages", "expected an array"),
+        ({"messages": [5], "stream": True}, "messages[0]", "expected an object"),
+        ({"messages": [{"role": "user", "content": "x"}, []]}, "messages[1]", "expected an object"),
+        ({"messages": [], "stream": "yes"}, "stream", "expected a boolean"),
+        ({"messages": [], "stream": True, "stream_options": 5}, "stream_options", "an object"),
+        (
+            {"messages": [], "stream": True, "stream_options": {"include_usage": "yes"}},
+            "stream_options.include_usage",
+            "expected a boolean",
+        ),
+        ({"messages": [], "stream": True, "n": "3"}, "n", "expected an integer"),
+        ({"messages": [], "stream": True, "n": 2.5}, "n", "expected an integer"),
+        ({"messages": [], "stream": True, "n": True}, "n", "expected an integer"),
+        ({"messages": [], "stream": True, "model": 5}, "model", "expected a string"),
+        ({"messages": [], "stream": True, "top_logprobs": "x"}, "top_logprobs", "an integer"),
+    ],
+)
+def test_a_field_of_the_wrong_type_is_a_400_naming_it(
+    server: OAPIServer, body: dict[str, Any], param: str, words: str
+) -> None:
+    r = post(server, body)
+    assert r.status_code == 400, r.text
+    err = error_of(r)
+    assert err["param"] == param and f"'{param}'" in err["message"], err
+    assert words in err["message"] and err["code"] == "invalid_type", err
+
+
+@pytest.mark.parametrize(
+    ("body", "param", "words"),
+    [
+        ({"messages": [], "stream": True, "n": 100_000}, "n", "Expected a value <= 128"),
+        ({"messages": [], "stream": False, "n": 129}, "n", "but got 129 instead"),
+        ({"messages": [], "stream": True, "n": 0}, "n", "Expected a value >= 1"),
+        ({"messages": [], "stream": True, "n": -5}, "n", "Expected a value >= 1"),
+        ({"messages": [], "stream": True, "top_logprobs": 21}, "top_logprobs", "<= 20"),
+        ({"messages": [], "stream": True, "model": "m" * 100_000}, "model", "maximum length"),
+    ],
+)
+def test_size_parameters_are_bounded_with_a_400(
+    server: OAPIServer, body: dict[str, Any], param: str, words: str
+) -> None:
+    t0 = time.monotonic()
+    r = post(server, body, timeout=5)
+    assert r.status_code == 400, r.text[:300]
+    err = error_of(r)
+    assert err["param"] == param and words in err["message"], err
+    assert len(r.content) < 1000 and time.monotonic() - t0 < 5
+
+
+def test_bounds_still_serve_what_they_allow(server: OAPIServer) -> None:
+    r = post(server, {"messages": [], "stream": True, "n": 128, "model": "m" * 256})
+    assert r.status_code == 200
+    assert r.text.count('"index":127') >= 1 and r.text.endswith("data: [DONE]\n\n")
+    r = post(server, {"messages": [], "n": None, "stream_options": None, "stream": None})
+    assert r.status_code == 200 and r.json()["object"] == "chat.completion"
+
+
+_HOSTILE = [5, -1, 2.5, "x", "", [], [5], {}, {"a": [1]}, None, True, 10**30]
+_FIELDS = ["messages", "model", "stream", "stream_options", "n", "top_logprobs", "tools"]
+
+
+def test_no_field_value_is_a_server_error(server: OAPIServer) -> None:
+    """Every field x hostile value: 200 or 400, never a 500, never an error inside the server."""
+    seen: set[int] = set()
+    with httpx.Client(verify=SSL, timeout=5) as client:
+        for name in _FIELDS:
+            for value in _HOSTILE:
+                body = {"messages": [{"role": "user", "content": "x"}], "stream": True}
+                body[name] = value
+                r = client.post(server.url + CHAT, content=json.dumps(body).encode())
+                assert r.status_code in (200, 400), (name, value, r.text[:300])
+                seen.add(r.status_code)
+                if r.status_code == 400:
+                    assert error_of(r)["param"].startswith(name), (name, value)
+    assert seen == {200, 400}
+    assert server.errors == []
+
+
+# --------------------------------------------------------------------------- chunked bodies
+
+
+def _chunked_head() -> bytes:
+    return (
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+        b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "size_line",
+    [b"-1", b"-0", b"+1f", b"0x10", b"1 2", b"zz", b"", b"1" * 40, b"\xff\xfe"],
+)
+def test_a_malformed_chunk_size_is_a_400_without_reading_on(
+    server: OAPIServer, size_line: bytes
+) -> None:
+    """The client keeps its side open and keeps data coming: the server must not wait for EOF."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        s.sendall(_chunked_head() + size_line + b"\r\n" + b'{"messages": []}' + b"x" * 4096)
+        reply = read_reply(s, within=3)
+    assert status_of(reply) == 400, reply[:300]
+    assert b"chunk" in reply.lower()
+
+
+def test_chunk_data_must_end_with_crlf(server: OAPIServer) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        s.sendall(_chunked_head() + b"3\r\nabcdef\r\n0\r\n\r\n")
+        reply = read_reply(s, within=3)
+    assert status_of(reply) == 400, reply[:300]
+
+
+def test_chunked_bodies_over_the_cap_are_413_before_reading(server: OAPIServer) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        s.sendall(_chunked_head() + b"4000001\r\n" + b"x" * 4096)
+        reply = read_reply(s, within=3)
+    assert status_of(reply) == 413
+
+
+def test_valid_chunked_bodies_still_work(server: OAPIServer) -> None:
+    body = json.dumps({"messages": [], "stream": True}).encode()
+    parts = [body[:7], body[7:]]
+    data = b"".join(b"%X;ext=1\r\n%s\r\n" % (len(p), p) for p in parts) + b"0\r\nX-T: 1\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        s.sendall(_chunked_head().replace(b"HTTP/1.1", b"HTTP/1.0") + data)
+        reply = read_reply(s, within=5)
+    assert status_of(reply) == 200 and reply.endswith(b"data: [DONE]\n\n")
+    assert server.last_request is not None and server.last_request.json == json.loads(body)
+
+
+def test_a_client_leaving_mid_chunk_is_no_server_error(server: OAPIServer) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        s.sendall(_chunked_head() + b"100\r\nabc")
+        s.shutdown(socket.SHUT_WR)
+        read_reply(s, within=3)
+    assert post(server, {"messages": [], "stream": True}).status_code == 200

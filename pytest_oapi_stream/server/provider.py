@@ -55,8 +55,23 @@ class OAPIServer:
     after it; before any is set, ``stream()`` with its defaults answers.
     """
 
-    def __init__(self, *, port: int = 0, models: Sequence[str] = ("gpt-4o-mini",)) -> None:
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        models: Sequence[str] = ("gpt-4o-mini",),
+        request_timeout: float = 10.0,
+        idle_timeout: float = 30.0,
+    ) -> None:
+        for name, value in (("request_timeout", request_timeout), ("idle_timeout", idle_timeout)):
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+                raise ValueError(f"{name} must be a number of seconds > 0, got {value!r}")
         self._port_wanted = port
+        #: Seconds a request (line, headers, body) may take to arrive once its first byte came;
+        #: a slower one gets a 408 and its connection is closed (slow or stuck clients).
+        self.request_timeout = float(request_timeout)
+        #: Seconds a connection may wait for the first byte of a request before it is closed.
+        self.idle_timeout = float(idle_timeout)
         self.models = tuple(models)
         #: Every request received, in order (method, path, headers, raw body, parsed JSON).
         self.requests: list[RecordedRequest] = []
@@ -135,12 +150,13 @@ class OAPIServer:
                 ready = sel.select()
                 if self._stopping.is_set() or any(k.fileobj is self._wake_r for k, _ in ready):
                     return
-                try:
-                    request, client_address = httpd.get_request()
-                except OSError:
-                    continue
-                request.setblocking(True)
-                httpd.process_request(request, client_address)
+                for _ in range(64):  # take a burst of waiting connections in one wake-up
+                    try:
+                        request, client_address = httpd.get_request()
+                    except OSError:  # none left (BlockingIOError), or one that left already
+                        break
+                    request.setblocking(True)
+                    httpd.process_request(request, client_address)
 
     @property
     def running(self) -> bool:

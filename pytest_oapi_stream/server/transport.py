@@ -4,16 +4,22 @@
 reply and writes it: a one-piece body, or SSE events one write each, carrying out the transport
 faults (delay, stall, disconnect, split UTF-8) on the way. ``HTTPServer`` runs one daemon thread
 per connection and tracks them so ``OAPIServer.stop()`` can end every one.
+
+Slow clients are bounded: a connection waits ``idle_timeout`` for the first byte of a request,
+then the whole request (line, headers, body) must arrive within ``request_timeout`` (a 408
+otherwise), however the bytes trickle in. The listen backlog holds bursts of connections.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import select
 import socket
 import socketserver
 import threading
+import time
 import traceback
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -35,6 +41,59 @@ log = logging.getLogger(__name__)
 HOST = "127.0.0.1"
 
 
+class DeadlineReader(io.RawIOBase):
+    """The connection's reading side, where every read waits at most until a deadline.
+
+    A per-read socket timeout restarts with each byte, so a client trickling one byte at a time
+    holds a thread forever; this deadline does not move. ``arm`` starts a request: the first
+    byte must come within ``idle`` seconds, the rest within ``request`` seconds of it.
+    """
+
+    def __init__(self, sock: socket.socket, write_timeout: float) -> None:
+        super().__init__()
+        self._sock = sock
+        self._write_timeout = write_timeout
+        self._deadline: float | None = None
+        self._request_s: float | None = None
+        #: Whether a byte of the current request arrived (a timeout then is a 408).
+        self.started = False
+        #: Whether the last read failed because the deadline passed.
+        self.expired = False
+
+    def readable(self) -> bool:
+        return True
+
+    def arm(self, idle: float, request: float) -> None:
+        """Start waiting for a request: ``idle`` s for its first byte, ``request`` s for all."""
+        self._deadline = time.monotonic() + idle
+        self._request_s = request
+        self.started = self.expired = False
+
+    def disarm(self) -> None:
+        """The request is in: reads wait no more, and writes get the write timeout back."""
+        self._deadline = None
+        with contextlib.suppress(OSError):
+            self._sock.settimeout(self._write_timeout)
+
+    def readinto(self, buffer: Any) -> int:
+        if self._deadline is not None:
+            remaining = self._deadline - time.monotonic()
+            if remaining <= 0:
+                self.expired = True
+                raise TimeoutError("the request did not arrive in time")
+            self._sock.settimeout(remaining)
+        try:
+            n = self._sock.recv_into(buffer)
+        except TimeoutError:
+            self.expired = self._deadline is not None
+            raise
+        if n and not self.started and self._request_s is not None:
+            self.started = True
+            if self._deadline is not None:
+                self._deadline = time.monotonic() + self._request_s
+        return n
+
+
 class Handler(BaseHTTPRequestHandler):
     """One connection: parses requests, records them and writes the answers."""
 
@@ -42,23 +101,43 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "oapi-stream"
     sys_version = ""
     disable_nagle_algorithm = True
-    #: Idle keep-alive connections are closed after this many seconds.
+    #: A write that cannot go on for this many seconds (a client that stopped reading) ends the
+    #: connection. Reads are bounded by ``DeadlineReader`` instead.
     timeout = 30.0
     server: HTTPServer
 
     # ---- plumbing
 
+    def setup(self) -> None:
+        super().setup()
+        self.rfile.close()  # the plain socket file: replaced by one that keeps a deadline
+        self.reader = DeadlineReader(self.connection, self.timeout)
+        self.rfile = io.BufferedReader(self.reader)
+
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s - %s", self.address_string(), format % args)
 
     def handle_one_request(self) -> None:
+        owner = self.server.owner
+        self.reader.arm(owner.idle_timeout, owner.request_timeout)
+        # What a reply needs, in case the request line never arrives whole.
+        self.command, self.request_version, self.requestline = "", "HTTP/1.0", ""
         try:
-            super().handle_one_request()
+            super().handle_one_request()  # a TimeoutError inside ends it with close_connection
         except (ConnectionError, TimeoutError, OSError):
             self.close_connection = True
         except Exception:
-            self.server.owner._internal_error(traceback.format_exc())
+            owner._internal_error(traceback.format_exc())
             self.close_connection = True
+        finally:
+            self.reader.disarm()
+        if self.reader.expired:
+            self.close_connection = True
+            if self.reader.started:  # a request began but did not arrive in time
+                with contextlib.suppress(OSError):
+                    message = f"The request did not arrive within {owner.request_timeout:g} s."
+                    self._send_body(408, error_body(408, message), close=True)
+                    self.wfile.flush()
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Protocol-level errors (bad request line, huge headers) as OpenAI-style JSON."""
@@ -108,8 +187,10 @@ class Handler(BaseHTTPRequestHandler):
         try:
             body = read_body(self.rfile, self.headers)
         except BadRequest as exc:
+            self.reader.disarm()
             self._send_body(exc.status, error_body(exc.status, exc.message), close=True)
             return
+        self.reader.disarm()
         if body is None:  # the client went away mid-body
             self.close_connection = True
             return
@@ -221,6 +302,9 @@ class HTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     daemon_threads = True
     block_on_close = False
+    #: The listen backlog: connections the kernel holds until the acceptor takes them.
+    #: socketserver's 5 drops SYNs under a burst of clients (resets, 1 s retransmits).
+    request_queue_size = max(socket.SOMAXCONN, 1024)
 
     def __init__(self, owner: OAPIServer, port: int) -> None:
         self.owner = owner

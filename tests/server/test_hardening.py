@@ -14,6 +14,7 @@ import json
 import select
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -210,3 +211,143 @@ def test_a_client_leaving_mid_chunk_is_no_server_error(server: OAPIServer) -> No
         s.shutdown(socket.SHUT_WR)
         read_reply(s, within=3)
     assert post(server, {"messages": [], "stream": True}).status_code == 200
+
+
+# --------------------------------------------------------------------------- slow clients
+
+
+def _conn_threads(srv: OAPIServer) -> int:
+    assert srv._httpd is not None
+    with srv._httpd.lock:
+        return len(srv._httpd.threads)
+
+
+def _wait_threads(srv: OAPIServer, n: int, within: float = 3.0) -> int:
+    deadline = time.monotonic() + within
+    while _conn_threads(srv) != n and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return _conn_threads(srv)
+
+
+@pytest.mark.parametrize("where", ["head", "body"])
+def test_a_trickling_request_is_cut_off_and_its_thread_freed(where: str) -> None:
+    """A byte every 50 ms never lets a per-read timeout fire; the request deadline does."""
+    with OAPIServer(request_timeout=0.5) as srv:
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as s:
+            if where == "head":
+                s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\n")
+                drip = b"X"
+            else:
+                s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nContent-Length: 1000\r\n\r\n{")
+                drip = b" "
+            t0 = time.monotonic()
+            closed = False
+            for _ in range(100):  # at most ~5 s
+                try:
+                    s.sendall(drip)
+                except OSError:
+                    closed = True
+                    break
+                ready, _, _ = select.select([s], [], [], 0.05)
+                if ready:
+                    closed = True
+                    break
+            elapsed = time.monotonic() - t0
+            assert closed, "the server still waits for a request trickling in after 5 s"
+            reply = read_reply(s, within=3)
+        assert elapsed < 3, elapsed
+        assert reply == b"" or status_of(reply) == 408, reply[:300]
+        assert _wait_threads(srv, 0) == 0, "the connection's thread was not freed"
+        assert srv.errors == []
+
+
+def test_a_connection_that_sends_nothing_is_closed_after_idle_timeout() -> None:
+    with (
+        OAPIServer(idle_timeout=0.3) as srv,
+        socket.create_connection(("127.0.0.1", srv.port), timeout=5) as s,
+    ):
+        t0 = time.monotonic()
+        assert read_reply(s, within=3) == b""
+        assert time.monotonic() - t0 < 2.5
+        assert _wait_threads(srv, 0) == 0
+
+
+def test_slow_but_steady_requests_within_the_deadline_are_served() -> None:
+    body = json.dumps({"messages": [], "stream": True}).encode()
+    data = b"POST /v1/chat/completions HTTP/1.0\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    with (
+        OAPIServer(request_timeout=5) as srv,
+        socket.create_connection(("127.0.0.1", srv.port), timeout=5) as s,
+    ):
+        for i in range(0, len(data), 16):
+            s.sendall(data[i : i + 16])
+            time.sleep(0.01)
+        reply = read_reply(s, within=5)
+    assert status_of(reply) == 200 and reply.endswith(b"data: [DONE]\n\n")
+
+
+def test_timeouts_are_validated() -> None:
+    with pytest.raises(ValueError, match="request_timeout"):
+        OAPIServer(request_timeout=0)
+    with pytest.raises(ValueError, match="idle_timeout"):
+        OAPIServer(idle_timeout=-1)
+
+
+# --------------------------------------------------------------------------- load (smoke)
+
+
+def test_connections_queue_while_the_server_is_busy(server: OAPIServer) -> None:
+    """50 connections arriving while the acceptor is held all complete their handshake at once.
+
+    With socketserver's listen backlog of 5 the kernel drops the SYNs past the 6th (the client
+    retries after a second, or gets reset): the source of the resets and the 1-2 s p99 under
+    load. Holding the server's connection lock stops the acceptor after one accept.
+    """
+    assert server._httpd is not None
+    count = 50
+    socks: list[socket.socket] = []
+    with server._httpd.lock:
+        # wake the acceptor with one connection, so it blocks on the lock
+        first = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        socks.append(first)
+        time.sleep(0.1)
+        pending = []
+        for _ in range(count):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setblocking(False)
+            s.connect_ex(("127.0.0.1", server.port))
+            pending.append(s)
+            socks.append(s)
+        # SYNs dropped by a full queue are retried after 1 s: wait less than that.
+        deadline = time.monotonic() + 0.6
+        connected: set[socket.socket] = set()
+        while len(connected) < count and time.monotonic() < deadline:
+            _, writable, _ = select.select([], [s for s in pending if s not in connected], [], 0.05)
+            for s in writable:
+                if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+                    connected.add(s)
+    try:
+        assert len(connected) == count, f"only {len(connected)} of {count} connections queued"
+        body = json.dumps({"messages": [], "stream": True}).encode()
+        request = b"POST %s HTTP/1.0\r\nContent-Length: %d\r\n\r\n%s" % (
+            CHAT.encode(),
+            len(body),
+            body,
+        )
+        replies: list[bytes] = []
+
+        def one(s: socket.socket) -> None:
+            s.setblocking(True)
+            s.settimeout(10)
+            s.sendall(request)
+            replies.append(read_reply(s, within=10))
+
+        threads = [threading.Thread(target=one, args=(s,)) for s in pending]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(15)
+        assert len(replies) == count and all(status_of(r) == 200 for r in replies)
+    finally:
+        for s in socks:
+            s.close()

@@ -24,3 +24,5 @@ def test_bench_server_quick_runs() -> None:
     assert "| start + stop | 10 |" in proc.stdout
     assert "1,000-chunk stream" in proc.stdout
     assert "served rate / in-memory rate = **" in proc.stdout
+    assert "## Load: 5 concurrent clients, 50 streamed requests" in proc.stdout
+    assert "| oapi_server, http.client, new connection each | 50 | 0 |" in proc.stdout

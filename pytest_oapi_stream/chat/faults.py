@@ -27,6 +27,8 @@ from .script import Comment, Done, Item, error_payload
 __all__ = [
     "FAULTS",
     "Fault",
+    "FaultNotApplicable",
+    "Hint",
     "TransportPlan",
     "apply_byte_faults",
     "apply_chunk_faults",
@@ -58,6 +60,49 @@ class Fault:
     also: tuple[str, ...] = ()
     chunk_transform: ChunkTransform | None = None
     byte_transform: ByteTransform | None = None
+
+
+# --------------------------------------------------------------------------- advice
+
+
+@dataclass(frozen=True)
+class Hint:
+    """A setting that makes a fault apply: a ``stream()`` keyword and an example value.
+
+    Kept as data so each front end words it in its own terms: ``stream(text='héllo')`` for the
+    Python API, ``--text 'héllo'`` for ``oapi-stream serve``.
+    """
+
+    param: str
+    value: Any
+
+    def python(self) -> str:
+        """The hint as a Python call: ``stream(text='héllo wörld')``."""
+        return f"stream({self.param}={self.value!r})"
+
+
+class FaultNotApplicable(ValueError):
+    """A fault that cannot apply to this stream (it would silently test nothing).
+
+    ``problem`` says why; ``hint`` (if any) is a setting that would make it apply. ``str()``
+    advises in the Python API's terms; ``advice(render)`` lets a front end name its own flags.
+    """
+
+    def __init__(self, problem: str, hint: Hint | None = None) -> None:
+        self.problem = problem
+        self.hint = hint
+        super().__init__(self.advice(Hint.python))
+
+    def advice(self, render: Callable[[Hint], str]) -> str:
+        """The message with the hint rendered by ``render``."""
+        if self.hint is None:
+            return self.problem
+        return f"{self.problem} (e.g. {render(self.hint)})"
+
+
+#: Example settings for the advice of faults that need something in the stream.
+_UTF8_TEXT = Hint("text", "héllo wörld")
+_TOOL_CALLS = Hint("tool_calls", [{"name": "get_weather", "arguments": {"city": "Paris"}}])
 
 
 # --------------------------------------------------------------------------- helpers
@@ -93,7 +138,7 @@ def _need_chunk_index(
 ) -> None:
     top = count if high is None else high
     if not low <= n <= top:
-        raise ValueError(
+        raise FaultNotApplicable(
             f"fault {name}={n}: the stream has {count} JSON chunks, so {name} must be "
             f"between {low} and {top}"
         )
@@ -111,7 +156,7 @@ def _role_every_delta(items: list[Item], _: Any) -> list[Item]:
                 delta["role"] = "assistant"
                 changed += 1
     if not changed:
-        raise ValueError("fault role_every_delta: no delta without a role to add one to")
+        raise FaultNotApplicable("fault role_every_delta: no delta without a role to add one to")
     return items
 
 
@@ -132,9 +177,10 @@ def _repeat_tool_ids(items: list[Item], _: Any) -> list[Item]:
         fn["name"] = (first.get("function") or {}).get("name", "")
         changed += 1
     if not changed:
-        raise ValueError(
+        raise FaultNotApplicable(
             "fault repeat_tool_ids needs a stream with a tool call spread over several "
-            "fragments (e.g. stream(tool_calls=[...]) without a whole-call provider)"
+            "fragments, from a provider style that does not send whole calls",
+            _TOOL_CALLS,
         )
     return items
 
@@ -142,7 +188,9 @@ def _repeat_tool_ids(items: list[Item], _: Any) -> list[Item]:
 def _tool_index_missing(items: list[Item], _: Any) -> list[Item]:
     frags = _tool_fragments(items)
     if not frags:
-        raise ValueError("fault tool_index_missing needs a stream with tool calls")
+        raise FaultNotApplicable(
+            "fault tool_index_missing needs a stream with tool calls", _TOOL_CALLS
+        )
     for _pos, _choice, tc in frags:
         tc.pop("index", None)
     return items
@@ -173,7 +221,7 @@ def _usage_every_chunk(items: list[Item], _: Any) -> list[Item]:
         }
         changed += 1
     if changed < 2:
-        raise ValueError("fault usage_every_chunk needs a stream with at least two chunks")
+        raise FaultNotApplicable("fault usage_every_chunk needs a stream with at least two chunks")
     return items
 
 
@@ -216,7 +264,7 @@ def _truncate_after(items: list[Item], n: int) -> list[Item]:
 def _drop_done(items: list[Item], _: Any) -> list[Item]:
     out: list[Item] = [it for it in items if not isinstance(it, Done)]
     if len(out) == len(items):
-        raise ValueError("fault drop_done: the stream has no [DONE] to drop")
+        raise FaultNotApplicable("fault drop_done: the stream has no [DONE] to drop")
     return out
 
 
@@ -536,7 +584,6 @@ def transport_plan(faults: Mapping[str, Any]) -> TransportPlan:
 def check_transport(events: list[bytes], faults: Mapping[str, Any]) -> None:
     """Raise ``ValueError`` when a transport fault could not reach the client for these events."""
     if faults.get("split_utf8") and not any(max(ev, default=0) >= 0xC0 for ev in events):
-        raise ValueError(
-            "fault split_utf8 needs a multi-byte character in the stream "
-            "(e.g. stream(text='héllo wörld'))"
+        raise FaultNotApplicable(
+            "fault split_utf8 needs a multi-byte character in the stream", _UTF8_TEXT
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -108,3 +109,119 @@ def test_only_loopback_hosts_are_accepted(capsys: pytest.CaptureFixture[str]) ->
         serve_main(["--host", "0.0.0.0"])
     assert exc.value.code == 2
     assert "invalid choice: '0.0.0.0'" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- CLI advice, tool calls
+
+
+@pytest.mark.parametrize(
+    ("argv", "advice"),
+    [
+        (["--fault", "split_utf8"], "--text 'héllo wörld'"),
+        (["--fault", "repeat_tool_ids"], "--tool-calls"),
+        (["--fault", "tool_index_missing"], "--tool-calls"),
+    ],
+)
+def test_fault_advice_names_cli_flags_not_the_python_api(
+    argv: list[str], advice: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert serve_main(argv) == 2
+    err = capsys.readouterr().err
+    assert advice in err, err
+    assert "stream(" not in err and "=[" not in err, err
+    assert err.count("\n") == 1, err
+
+
+def test_the_python_api_keeps_python_advice() -> None:
+    from pytest_oapi_stream.server import OAPIServer
+
+    with pytest.raises(ValueError, match=r"stream\(text='héllo wörld'\)"):
+        OAPIServer().stream("ascii", faults=["split_utf8"])
+    with pytest.raises(ValueError, match=r"stream\(tool_calls=\[\{'name'"):
+        OAPIServer().stream("x", faults=["repeat_tool_ids"])
+
+
+def test_the_advised_flags_work(capsys: pytest.CaptureFixture[str]) -> None:
+    """Following the advice makes the fault apply (the server then starts: stop it at once)."""
+    from pytest_oapi_stream.server import serve
+
+    for argv in (
+        ["--fault", "split_utf8", "--text", "héllo wörld"],
+        ["--fault", "repeat_tool_ids", "--tool-calls", 'get_weather={"city": "Paris"}'],
+    ):
+        server = serve.build_server(serve.parse_args(argv))
+        assert server is not None and not server.running, capsys.readouterr().err
+
+
+def test_serve_a_tool_call_stream() -> None:
+    args = (
+        "--tool-calls",
+        'get_weather={"city": "Paris"}',
+        "--tool-calls",
+        "get_time",
+        "--as-provider",
+        "openai",
+    )
+    with serving(*args) as (url, _proc):
+        body = post(url)
+    from pytest_oapi_stream import check_chunk_stream
+
+    report = check_chunk_stream(body, profile="openai")
+    assert [v.line() for v in report.violations if v.severity != "info"] == []
+    calls = report.stream.messages[0].tool_calls
+    assert [(c.name, json.loads(c.arguments)) for c in calls] == [
+        ("get_weather", {"city": "Paris"}),
+        ("get_time", {}),
+    ]
+    assert b'"finish_reason":"tool_calls"' in body
+
+
+def test_serve_tool_calls_reach_the_openai_sdk() -> None:
+    import httpx2
+    import openai
+
+    with serving("--tool-calls", 'lookup={"q": "x", "n": 2}', "--text", "Let me check.") as (
+        url,
+        _proc,
+    ):
+        client = openai.OpenAI(
+            base_url=url, api_key="t", max_retries=0, http_client=httpx2.Client(verify=SSL)
+        )
+        with client.chat.completions.stream(
+            model="m", messages=[{"role": "user", "content": "q"}]
+        ) as stream:
+            final = stream.get_final_completion()
+        client.close()
+    msg = final.choices[0].message
+    assert msg.content == "Let me check."
+    assert msg.tool_calls is not None and msg.tool_calls[0].function.name == "lookup"
+    assert json.loads(msg.tool_calls[0].function.arguments) == {"q": "x", "n": 2}
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("get_weather={bad", "--tool-calls 'get_weather={bad': the arguments are not valid JSON"),
+        ("get_weather=[1, 2]", "the arguments must be a JSON object"),
+        ("={}", "--tool-calls '={}': a tool call needs a function name"),
+        ("bad name={}", "a function name is letters, digits, '_' and '-'"),
+    ],
+)
+def test_bad_tool_calls_exit_2_with_one_line(
+    value: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert serve_main(["--tool-calls", value]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1, err
+
+
+def test_tool_calls_are_not_for_files(capsys: pytest.CaptureFixture[str]) -> None:
+    assert serve_main(["--file", "x.sse", "--tool-calls", "f"]) == 2
+    assert "--tool-calls" in capsys.readouterr().err
+
+
+def test_help_documents_tool_calls(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        serve_main(["--help"])
+    out = capsys.readouterr().out
+    assert "--tool-calls NAME[=JSON]" in out and "repeat" in out

@@ -1,17 +1,20 @@
 """pytest fixtures for ``oapi_server``: one loopback provider per test, or one per session.
 
 Kept apart from ``server/provider.py`` so the server stays importable without pytest; the plugin
-re-exports these two fixtures.
+re-exports these two fixtures. The server is imported when a fixture is first used, so a pytest
+run that never asks for one does not import it (the plugin loads in every run).
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
-from ..server.provider import OAPIServer
+if TYPE_CHECKING:
+    from ..server.provider import OAPIServer
 
 __all__ = ["oapi_server", "oapi_server_session"]
 
@@ -23,6 +26,8 @@ def oapi_server() -> Iterator[OAPIServer]:
     Script it with ``.stream(...)`` / ``.serve_sse(...)`` / ``.serve_chunks(...)`` /
     ``.serve_cassette(...)``; point clients at ``.base_url``; read ``.requests``.
     """
+    from ..server.provider import OAPIServer
+
     with OAPIServer() as server:
         yield server
     _warn_internal_errors(server)
@@ -31,6 +36,8 @@ def oapi_server() -> Iterator[OAPIServer]:
 @pytest.fixture(scope="session")
 def oapi_server_session() -> Iterator[OAPIServer]:
     """One server shared by the whole session (faster); call ``.reset()`` to forget state."""
+    from ..server.provider import OAPIServer
+
     with OAPIServer() as server:
         yield server
     _warn_internal_errors(server)

@@ -118,3 +118,17 @@ def test_internal_server_errors_surface_as_a_warning(pytester: pytest.Pytester) 
     result = pytester.runpytest_inprocess(*ARGS)
     result.assert_outcomes(passed=1, warnings=1)
     result.stdout.fnmatch_lines(["*oapi_server had 1 internal error(s); the last:*"])
+
+
+def test_the_fixtures_module_imports_the_server_only_on_use() -> None:
+    """The plugin loads ``plugin.fixtures`` in every pytest run; the server must wait for use."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pytest_oapi_stream.plugin.fixtures; "
+        "print(sorted(m for m in sys.modules if m.startswith('pytest_oapi_stream.server')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

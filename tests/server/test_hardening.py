@@ -21,6 +21,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pytest_oapi_stream.server import OAPIServer
 
@@ -153,6 +155,44 @@ def test_no_field_value_is_a_server_error(server: OAPIServer) -> None:
                     assert error_of(r)["param"].startswith(name), (name, value)
     assert seen == {200, 400}
     assert server.errors == []
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+_KEYS = st.sampled_from([*_FIELDS, "messages", "tool_choice", "user", "x"])
+
+
+@pytest.fixture(scope="module")
+def shared() -> Iterator[tuple[OAPIServer, httpx.Client]]:
+    with OAPIServer() as srv, httpx.Client(verify=SSL, timeout=5) as client:
+        yield srv, client
+    assert srv.errors == [], "\n".join(srv.errors)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    body=st.dictionaries(_KEYS, _JSON, max_size=5),
+    messages=st.lists(
+        st.dictionaries(st.sampled_from(["role", "content", "name"]), _JSON), max_size=3
+    ),
+)
+def test_any_json_request_is_answered_never_a_server_error(
+    shared: tuple[OAPIServer, httpx.Client], body: dict[str, Any], messages: list[Any]
+) -> None:
+    srv, client = shared
+    body.setdefault("messages", messages)
+    r = client.post(srv.url + CHAT, content=json.dumps(body).encode())
+    assert r.status_code in (200, 400), (body, r.text[:300])
+    assert srv.errors == []
+    if r.status_code == 400:
+        assert error_of(r)["message"]
 
 
 # --------------------------------------------------------------------------- chunked bodies

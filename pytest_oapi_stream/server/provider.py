@@ -52,7 +52,9 @@ class OAPIServer:
     Use as a context manager or call ``start()``/``stop()``. ``base_url`` plugs into
     ``openai.OpenAI(base_url=...)``; ``requests`` holds what clients sent. The last source set
     (``stream``, ``serve_sse``, ``serve_chunks``, ``serve_cassette``) answers every request
-    after it; before any is set, ``stream()`` with its defaults answers.
+    after it; before any is set, ``stream()`` with its defaults answers. ``request_timeout``
+    bounds the time a request may take to arrive once begun (a 408 after it), ``idle_timeout``
+    the wait for the next request on an open connection.
     """
 
     def __init__(

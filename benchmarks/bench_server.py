@@ -201,16 +201,18 @@ def _cpu_seconds(pid: int) -> float | None:
 def _load_row(
     label: str, clients: int, total: int, limit_s: float, one: Callable[[], None], pid: int
 ) -> None:
-    cpu0 = _cpu_seconds(pid)
+    cpu0, own0 = _cpu_seconds(pid), time.process_time()
     lat, errs, wall = bench_load(clients, total, limit_s, one)
-    cpu1 = _cpu_seconds(pid)
+    cpu1, own1 = _cpu_seconds(pid), time.process_time()
     err = ", ".join(f"{k} {v}" for k, v in sorted(errs.items())) or "0"
+    done = max(len(lat), 1)
     cpu = "n/a"
     if cpu0 is not None and cpu1 is not None:
-        cpu = f"{(cpu1 - cpu0) / max(len(lat), 1) * 1000:.2f}"
+        cpu = f"{(cpu1 - cpu0) / done * 1000:.2f}"
     print(
         f"| {label} | {len(lat):,} | {err} | {wall:.1f} | {len(lat) / wall:,.0f} | "
-        f"{_pct(lat, 0.5):.1f} | {_pct(lat, 0.99):.1f} | {max(lat, default=0):.1f} | {cpu} |"
+        f"{_pct(lat, 0.5):.1f} | {_pct(lat, 0.99):.1f} | {max(lat, default=0):.1f} | {cpu} | "
+        f"{(own1 - own0) / done * 1000:.2f} |"
     )
 
 
@@ -220,9 +222,9 @@ def print_load(clients: int, total: int, limit_s: float) -> None:
     print(f"\n## Load: {clients} concurrent clients, {total:,} streamed requests\n")
     print(
         "| server, client | done | errors | wall s | req/s | p50 ms | p99 ms | max ms "
-        "| server CPU ms/req |"
+        "| server CPU ms/req | client CPU ms/req |"
     )
-    print("|---|---:|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     with serve_process(backlog=5) as (_, port5, pid5):
         label = "baseline: listen backlog 5 (socketserver's), http.client, new connection each"
         _load_row(label, clients, total, limit_s, lambda: _raw_request(port5), pid5)

@@ -136,12 +136,13 @@ def read_body(rfile: Reader, headers: Message) -> bytes | None:
 
 
 def parse_json(body: bytes) -> Any:
-    """The JSON value of a body, or ``None`` when it is empty or not valid JSON."""
+    """The JSON value of a body, or ``None`` when it is empty, not valid JSON, or nested past
+    what the JSON decoder can take (``[[[...]]]`` 100k deep raises ``RecursionError``)."""
     if not body:
         return None
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 

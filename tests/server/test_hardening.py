@@ -136,6 +136,17 @@ def test_bounds_still_serve_what_they_allow(server: OAPIServer) -> None:
     assert r.status_code == 200 and r.json()["object"] == "chat.completion"
 
 
+@pytest.mark.parametrize("depth", [100_000, 3_000])
+def test_deeply_nested_json_is_a_400_not_a_server_error(server: OAPIServer, depth: int) -> None:
+    body = b'{"messages": [{"role": "user", "content": ' + b"[" * depth + b"]" * depth + b"}]}"
+    with httpx.Client(verify=SSL, timeout=5) as client:
+        r = client.post(server.url + CHAT, content=body)
+        assert r.status_code in (200, 400), r.text[:300]
+        r = client.post(server.url + CHAT, content=b"[" * depth + b"]" * depth)
+        assert r.status_code == 400 and "could not parse" in error_of(r)["message"]
+    assert server.errors == []
+
+
 _HOSTILE = [5, -1, 2.5, "x", "", [], [5], {}, {"a": [1]}, None, True, 10**30]
 _FIELDS = ["messages", "model", "stream", "stream_options", "n", "top_logprobs", "tools"]
 

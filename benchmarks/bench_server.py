@@ -143,6 +143,31 @@ def _raw_request(port: int) -> None:
         conn.close()
 
 
+_LOCAL = threading.local()
+
+
+def _keepalive_request(port: int) -> None:
+    """One streamed request on this thread's keep-alive connection (opened on first use)."""
+    conn = getattr(_LOCAL, "conn", None)
+    if conn is None:
+        conn = _LOCAL.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request(
+            "POST",
+            "/v1/chat/completions",
+            body=_LOAD_BODY,
+            headers={"content-type": "application/json"},
+        )
+        resp = conn.getresponse()
+        body = resp.read()
+    except Exception:
+        conn.close()
+        _LOCAL.conn = None
+        raise
+    if resp.status != 200 or not body.endswith(b"data: [DONE]\n\n"):
+        raise RuntimeError(f"status {resp.status}, {len(body)} bytes")
+
+
 def bench_load(
     clients: int, total: int, limit_s: float, one: Callable[[], None]
 ) -> tuple[list[float], dict[str, int], float]:
@@ -253,6 +278,10 @@ def print_load(clients: int, total: int, limit_s: float) -> None:
 
         for label, one in (
             ("oapi_server, http.client, new connection each", lambda: _raw_request(port)),
+            (
+                "oapi_server, http.client, keep-alive connection each",
+                lambda: _keepalive_request(port),
+            ),
             ("oapi_server, openai SDK, max_retries=0, one pooled client", sdk_request),
         ):
             _load_row(label, clients, total, limit_s, one, pid)

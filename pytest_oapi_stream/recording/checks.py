@@ -1,0 +1,118 @@
+"""The streams a test's cassette saw, checked against the contract (``oapi_cassette``)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .session import CassetteSession, Interaction
+
+if TYPE_CHECKING:
+    from ..chat.check import ChunkStream
+    from ..core.report import Report
+
+
+def check_interaction(
+    interaction: Interaction,
+    *,
+    profile: str,
+    ignore: Sequence[str],
+    strict: bool,
+    source: str,
+) -> Report:
+    """Check one streamed chat completion with the recorded request body and URL."""
+    from .. import check_chunk_stream
+
+    report = check_chunk_stream(
+        interaction.body,
+        profile=profile,
+        ignore=tuple(ignore),
+        strict=strict,
+        request=interaction.request_json,
+        url=interaction.uri,
+    )
+    return dataclasses.replace(report, source=source)
+
+
+def streams_of(reports: Iterable[Report]) -> list[ChunkStream]:
+    """The parsed streams of some reports (reports without a stream are skipped)."""
+    return [r.stream for r in reports if r.stream is not None]
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckOptions:
+    """How the streams of one test are checked (from the marker, CLI and ini)."""
+
+    profile: str = "auto"
+    ignore: tuple[str, ...] = ()
+    strict: bool = False
+    check: bool = True
+
+
+class CassetteHandle:
+    """What the ``oapi_cassette`` fixture returns: the test's cassette and the streams it saw."""
+
+    def __init__(self, session: CassetteSession, checks: CheckOptions) -> None:
+        self.session = session
+        self.checks = checks
+        self._reports: dict[int, Report] = {}
+
+    @property
+    def path(self) -> Path:
+        """The cassette file of this test."""
+        return self.session.options.path
+
+    @property
+    def mode(self) -> str:
+        """``replay``, ``record`` or ``live``: what this test's cassette does in this run."""
+        return self.session.mode
+
+    @property
+    def interactions(self) -> list[Interaction]:
+        """Every request/response pair that passed through so far (replayed, then recorded)."""
+        return self.session.interactions()
+
+    @property
+    def reports(self) -> list[Report]:
+        """The check report of every streamed chat completion seen so far, in order."""
+        reports = []
+        for interaction in self.interactions:
+            if not interaction.is_chat_stream:
+                continue
+            report = self._reports.get(interaction.index)
+            if report is None:
+                report = self._reports[interaction.index] = check_interaction(
+                    interaction,
+                    profile=self.checks.profile,
+                    ignore=self.checks.ignore,
+                    strict=self.checks.strict,
+                    source=f"{self.session.options.display} {interaction.label()}",
+                )
+            reports.append(report)
+        return reports
+
+    @property
+    def checked_reports(self) -> list[Report]:
+        """The reports computed so far, without checking anything new (for the summary)."""
+        return list(self._reports.values())
+
+    @property
+    def streams(self) -> list[ChunkStream]:
+        """The ``ChunkStream`` of every streamed chat completion seen so far."""
+        return streams_of(self.reports)
+
+    def contract_error(self) -> AssertionError | None:
+        """A ``StreamContractError`` naming every failing stream, or None when all pass."""
+        if not self.checks.check:
+            return None
+        failing = [r for r in self.reports if not r.ok]
+        if not failing:
+            return None
+        from .. import StreamContractError
+
+        error = StreamContractError(failing[0])
+        if len(failing) > 1:
+            error.args = ("\n\n".join(r.format() for r in failing),)
+        return error

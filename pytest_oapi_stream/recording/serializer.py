@@ -1,0 +1,217 @@
+"""Readable cassette files: plain vcrpy YAML with SSE bodies as literal blocks, atomic writes.
+
+Written with libyaml; every multi-line string (the SSE body, the pretty-printed JSON request body)
+is a YAML literal block, so a reviewer reads one event a line in a PR diff. The persister writes a
+temporary file in the same folder and then ``os.replace``, after scrubbing the secrets seen.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .files import atomic_write_text
+from .filters import SecretSink
+
+_SERIALIZER_NAME = "oapi_yaml"
+_HEADER_COMMENT = (
+    "# pytest-oapi-stream cassette (vcrpy format). Secrets are redacted.\n"
+    "# Re-record: pytest --oapi-record <test id>\n"
+)
+_MIN_SECRET_LEN = 8
+_NAME_MAX = 200  # bytes; most file systems allow 255, leave room for ".yaml" and temp names
+_FORBIDDEN_IN_NAMES = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
+_HEADER_COMMENT = (
+    "# pytest-oapi-stream cassette (vcrpy format). Secrets are redacted.\n"
+    "# Re-record: pytest --oapi-record <test id>\n"
+)
+_MIN_SECRET_LEN = 8
+_NAME_MAX = 200  # bytes; most file systems allow 255, leave room for ".yaml" and temp names
+_FORBIDDEN_IN_NAMES = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
+
+# libyaml is ~70x faster than the pure-Python loader on a large literal block; fall back only
+# when PyYAML was built without it.
+try:
+    _BaseLoader: type[Any] = yaml.CSafeLoader
+    _BaseDumper: type[Any] = yaml.CSafeDumper
+    HAVE_LIBYAML = True
+except AttributeError:  # pragma: no cover - PyYAML without libyaml
+    _BaseLoader = yaml.SafeLoader
+    _BaseDumper = yaml.SafeDumper
+    HAVE_LIBYAML = False
+
+
+# Characters that a YAML literal block cannot carry unchanged: C0/C1 controls but LF (TAB
+# forces the emitter to quote anyway), DEL, YAML 1.1 line breaks (NEL, LS, PS) that a loader
+# normalises, BOM, surrogates and non-characters.
+_NOT_BLOCK_SAFE = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]| \n"
+    r"| \Z"
+)
+
+
+def _block_safe(text: str) -> bool:
+    """True when ``text`` survives a YAML literal block byte for byte (no trailing spaces)."""
+    return "\n" in text and bool(text.strip("\n")) and _NOT_BLOCK_SAFE.search(text) is None
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc]
+    """libyaml safe loader for cassettes (no Python tags)."""
+
+
+class _Dumper(_BaseDumper):  # type: ignore[misc]
+    """libyaml safe dumper for the cassette skeleton (bodies are spliced in as literal blocks)."""
+
+
+def _pretty_json(body: Any) -> Any:
+    """A JSON request body as indented text (one field a line in a diff); anything else as is."""
+    if not isinstance(body, str) or not body.lstrip().startswith(("{", "[")):
+        return body
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return body
+    return json.dumps(parsed, indent=2, ensure_ascii=False) + "\n"
+
+
+def _ordered(interaction: Mapping[str, Any], body: Callable[[Any], Any]) -> dict[str, Any]:
+    """Reorder an interaction for reading: method, uri, headers, then the (long) body.
+
+    ``body`` maps the request body (indented JSON) and the response body string to what is
+    dumped (the text itself, or a token that becomes a literal block).
+    """
+    request = dict(interaction["request"])
+    response = dict(interaction["response"])
+    req = {k: request.pop(k) for k in ("method", "uri", "headers") if k in request}
+    if "body" in request:
+        req["body"] = body(_pretty_json(request.pop("body")))
+    req.update(request)
+    resp = {k: response.pop(k) for k in ("status", "headers") if k in response}
+    if isinstance(response.get("body"), Mapping) and "string" in response["body"]:
+        resp["body"] = {**response.pop("body")}
+        resp["body"]["string"] = body(resp["body"]["string"])
+    resp.update(response)
+    return {"request": req, "response": resp}
+
+
+def _literal_block(text: str, key_column: int) -> str:
+    """``text`` as a YAML literal block scalar for a mapping value whose key is at that column.
+
+    Only for :func:`_block_safe` text. Chomping keeps the trailing newlines exactly (``|-``
+    none, ``|`` one, ``|+`` more); an indentation indicator is added when the first line
+    starts with a space.
+    """
+    stripped = text.rstrip("\n")
+    trailing = len(text) - len(stripped)
+    chomp = "-" if trailing == 0 else "" if trailing == 1 else "+"
+    lines = stripped.split("\n") + [""] * max(trailing - 1, 0)
+    first = next((line for line in lines if line), "")
+    indicator = "2" if first.startswith(" ") else ""
+    indent = " " * (key_column + 2)
+    return f"|{indicator}{chomp}\n" + "\n".join(indent + line if line else "" for line in lines)
+
+
+class ReadableYamlSerializer:
+    """vcrpy serializer: plain vcrpy YAML, libyaml speed, SSE bodies as literal blocks.
+
+    libyaml's emitter would quote a whole body for one emoji (it treats characters beyond
+    U+FFFF as unprintable) and PyYAML's pure-Python emitter takes ~2 s for a 3 MB body, so the
+    skeleton is dumped by libyaml with a token in place of each body, and the bodies are
+    spliced in as literal blocks. The result is loaded back and compared; if anything differs
+    (it should not), the plain quoted dump is written instead: readability never costs a byte.
+    The output loads with vcrpy's own YAML serializer too.
+    """
+
+    @staticmethod
+    def deserialize(cassette_string: str) -> Any:
+        """Parse cassette text into vcrpy's ``{"version", "interactions"}`` dict."""
+        try:
+            return yaml.load(cassette_string, Loader=_Loader)
+        except yaml.constructor.ConstructorError:
+            # An older vcrpy cassette with Python tags: vcrpy's own safe loader knows them.
+            from vcr.serializers import yamlserializer
+
+            return yamlserializer.deserialize(cassette_string)
+
+    @staticmethod
+    def serialize(cassette_dict: Mapping[str, Any]) -> str:
+        """Dump the cassette dict; interactions reordered for reading, request JSON indented."""
+        interactions = cassette_dict.get("interactions", [])
+        plain = {**cassette_dict, "interactions": [_ordered(i, _same) for i in interactions]}
+        nonce = os.urandom(4).hex()
+        blocks: dict[str, str] = {}
+
+        def to_token(value: Any) -> Any:
+            if not isinstance(value, str) or not _block_safe(value):
+                return value
+            token = f"OAPI_LITERAL_{nonce}_{len(blocks)}"
+            blocks[token] = value
+            return token
+
+        tokens = {**cassette_dict, "interactions": [_ordered(i, to_token) for i in interactions]}
+        text = _dump(tokens)
+        if blocks:
+            pattern = re.compile(rf"^( *)((?:- )*)(.*?): (OAPI_LITERAL_{nonce}_\d+)$", re.M)
+
+            def splice(m: re.Match[str]) -> str:
+                column = len(m.group(1)) + len(m.group(2))
+                block = _literal_block(blocks[m.group(4)], column)
+                return f"{m.group(1)}{m.group(2)}{m.group(3)}: {block}"
+
+            text = pattern.sub(splice, text)
+            if yaml.load(text, Loader=_Loader) != plain:  # pragma: no cover - a safety net
+                text = _dump(plain)
+        return _HEADER_COMMENT + text
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _dump(data: Any) -> str:
+    out: str = yaml.dump(
+        data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1_000_000_000
+    )
+    return out
+
+
+class AtomicPersister:
+    """vcrpy persister: UTF-8 files, atomic writes, secrets scrubbed, loading can be switched off.
+
+    ``load=False`` makes every cassette look absent (record-all and live modes start empty,
+    so a corrupt old cassette cannot break a re-recording).
+    """
+
+    def __init__(self, secrets: SecretSink | None = None, *, load: bool = True) -> None:
+        self.secrets = secrets if secrets is not None else SecretSink()
+        self.load = load
+        self.writes = 0
+
+    def load_cassette(self, cassette_path: str | os.PathLike[str], serializer: Any) -> Any:
+        """Read and deserialize a cassette; vcrpy's ``CassetteNotFoundError`` when absent."""
+        from vcr.persisters.filesystem import CassetteNotFoundError
+        from vcr.serialize import deserialize
+
+        path = Path(cassette_path)
+        if not self.load or not path.is_file():
+            raise CassetteNotFoundError()
+        data = path.read_text(encoding="utf-8")
+        if not data.strip():
+            raise CassetteNotFoundError()
+        return deserialize(data, serializer)
+
+    def save_cassette(
+        self, cassette_path: str | os.PathLike[str], cassette_dict: Any, serializer: Any
+    ) -> None:
+        """Serialize, scrub the secrets seen, then write atomically."""
+        from vcr.serialize import serialize
+
+        text = self.secrets.scrub(serialize(cassette_dict, serializer))
+        atomic_write_text(Path(cassette_path), text)
+        self.writes += 1

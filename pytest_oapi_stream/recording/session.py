@@ -1,0 +1,407 @@
+"""One test's cassette session over vcrpy: options, interactions, matching errors, write or not.
+
+vcrpy itself is imported lazily (it pulls in every HTTP library it patches, ~0.1-0.2 s), so a
+pytest session that never opens a cassette does not pay for it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import shlex
+import zlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import yaml
+
+from .errors import CassetteError, CassetteMissingError, UnmatchedRequestError
+from .filters import (
+    DEFAULT_FILTER_HEADERS,
+    DEFAULT_FILTER_QUERY_PARAMETERS,
+    SecretSink,
+    _filter_entries,
+    _response_header_filter,
+)
+from .matching import MATCH_ON, _body_matcher, _read_body
+from .network import block_network
+from .paths import display_path
+from .replay import rechunked_replay
+from .serializer import _SERIALIZER_NAME, AtomicPersister, ReadableYamlSerializer
+
+#: Record modes: ``replay`` (default, offline), ``all`` (record every cassette again),
+#: ``missing`` (record only cassettes that do not exist), ``live`` (talk to the endpoint,
+#: check the streams, write nothing).
+MODES: tuple[str, ...] = ("replay", "all", "missing", "live")
+
+#: The ``OPENAI_API_KEY`` set for replayed tests when none is set, so ``openai.OpenAI()`` builds.
+PLACEHOLDER_API_KEY = "sk-oapi-stream-replay-placeholder"
+
+
+def fix_record_flag(args: list[str]) -> bool:
+    """Rewrite a bare ``--oapi-record`` not followed by a mode into ``--oapi-record=all``.
+
+    ``--oapi-record`` takes an optional value (``all`` or ``missing``); argparse would swallow
+    the path in ``pytest --oapi-record tests/test_x.py`` as that value. Edits ``args`` in
+    place; returns True when it changed something.
+    """
+    changed = False
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--oapi-record" and (i + 1 == len(args) or args[i + 1] not in ("all", "missing")):
+            args[i] = "--oapi-record=all"
+            changed = True
+    return changed
+
+
+def load_interactions(path: Path) -> list[Interaction]:
+    """Every interaction stored in a cassette file, without opening a vcrpy session.
+
+    Used by the benchmark and by tools that read cassettes (``oapi-stream check cassette.yaml``).
+    """
+    from vcr.serialize import deserialize
+
+    requests, responses, *_ = deserialize(
+        path.read_text(encoding="utf-8"), ReadableYamlSerializer()
+    )
+    return [
+        Interaction.from_vcr(i, req, resp, recorded=False)
+        for i, (req, resp) in enumerate(zip(requests, responses, strict=False))
+    ]
+
+
+@dataclasses.dataclass(frozen=True)
+class Interaction:
+    """One request/response pair that passed through a cassette (recorded or replayed)."""
+
+    index: int
+    method: str
+    uri: str
+    request_body: bytes | None
+    status: int
+    headers: dict[str, list[str]]
+    body: bytes
+    recorded: bool
+
+    @classmethod
+    def from_vcr(
+        cls, index: int, request: Any, response: Mapping[str, Any], *, recorded: bool
+    ) -> Interaction:
+        """Build from vcrpy's ``Request`` and response dict."""
+        body = (response.get("body") or {}).get("string") or b""
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        req_body = _read_body(request)
+        if isinstance(req_body, str):
+            req_body = req_body.encode("utf-8")
+        headers = {
+            str(k): [str(v) for v in (vals if isinstance(vals, list) else [vals])]
+            for k, vals in (response.get("headers") or {}).items()
+        }
+        status = response.get("status") or {}
+        code = status.get("code", 200) if isinstance(status, Mapping) else int(status)
+        return cls(index, request.method, request.uri, req_body, int(code), headers, body, recorded)
+
+    def header(self, name: str) -> str:
+        """The first value of response header ``name`` (case-insensitive), or ``""``."""
+        for key, values in self.headers.items():
+            if key.lower() == name.lower() and values:
+                return values[0]
+        return ""
+
+    @property
+    def request_json(self) -> dict[str, Any] | None:
+        """The request body parsed as a JSON object, or None (what ``check_chunk_stream`` takes)."""
+        if not self.request_body:
+            return None
+        try:
+            parsed = json.loads(self.request_body)
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return parsed if isinstance(parsed, dict) else None
+
+    @property
+    def is_chat_stream(self) -> bool:
+        """A streamed chat completion: ``.../chat/completions``, 2xx, SSE or ``stream: true``."""
+        if not urlsplit(self.uri).path.rstrip("/").endswith("/chat/completions"):
+            return False
+        if not 200 <= self.status < 300:
+            return False
+        if "text/event-stream" in self.header("content-type").lower():
+            return True
+        req = self.request_json
+        return bool(req and req.get("stream") is True)
+
+    def label(self) -> str:
+        """``#<index> POST <url>`` for messages."""
+        return f"#{self.index} {self.method} {self.uri}"
+
+
+@dataclasses.dataclass(frozen=True)
+class CassetteOptions:
+    """Everything one cassette session needs; built by the plugin from ini, CLI and marker."""
+
+    path: Path
+    mode: str = "replay"
+    rootpath: Path = Path()
+    nodeid: str = ""
+    rechunk: str = "random"
+    block_network: bool = True
+    filter_headers: tuple[Any, ...] = ()
+    filter_query_parameters: tuple[Any, ...] = ()
+    vcr_config: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def display(self) -> str:
+        """The cassette path as shown in messages (relative to the rootdir)."""
+        return display_path(self.path, self.rootpath)
+
+    @property
+    def exists(self) -> bool:
+        """True when the cassette file exists and is not empty."""
+        try:
+            return self.path.is_file() and self.path.stat().st_size > 0
+        except OSError:
+            return False
+
+    @property
+    def effective_mode(self) -> Literal["replay", "record", "live"]:
+        """What this session does: ``replay`` (offline), ``record`` (live, then write), ``live``."""
+        if self.mode == "live":
+            return "live"
+        if self.mode == "all" or (self.mode == "missing" and not self.exists):
+            return "record"
+        return "replay"
+
+    def record_command(self) -> str:
+        """The command that records this cassette again (for messages)."""
+        target = f" {shlex.quote(self.nodeid)}" if self.nodeid else ""
+        return f"pytest --oapi-record{target}"
+
+
+#: vcrpy ``use_cassette`` keywords the plugin owns; ``oapi_vcr_config`` may not set them.
+FORBIDDEN_VCR_KEYS = frozenset(
+    {
+        "path",
+        "record_mode",
+        "serializer",
+        "persister",
+        "cassette_library_dir",
+        "record_on_exception",
+        "path_transformer",
+        "func_path_generator",
+        "inject_cassette",
+    }
+)
+
+
+def _vcr_kwargs(options: CassetteOptions, secrets: SecretSink) -> dict[str, Any]:
+    user = dict(options.vcr_config)
+    bad = sorted(FORBIDDEN_VCR_KEYS & set(user))
+    if bad:
+        raise CassetteError(
+            f"oapi_vcr_config may not set {', '.join(bad)}: the plugin owns them "
+            "(use --oapi-record / --oapi-live, ini oapi_cassette_dir, or the marker's cassette=)"
+        )
+    header_names = [
+        *DEFAULT_FILTER_HEADERS,
+        *options.filter_headers,
+        *user.pop("filter_headers", ()),
+    ]
+    query_names = [
+        *DEFAULT_FILTER_QUERY_PARAMETERS,
+        *options.filter_query_parameters,
+        *user.pop("filter_query_parameters", ()),
+    ]
+    before_response = user.pop("before_record_response", None)
+    if before_response is None:
+        before_response = []
+    elif callable(before_response):
+        before_response = [before_response]
+    plain_header_names = [h if isinstance(h, str) else h[0] for h in header_names]
+    return {
+        "record_mode": "none" if options.effective_mode == "replay" else "all",
+        "match_on": tuple(user.pop("match_on", MATCH_ON)),
+        "filter_headers": _filter_entries(header_names, secrets),
+        "filter_query_parameters": _filter_entries(query_names, secrets),
+        "before_record_response": [
+            _response_header_filter(plain_header_names, secrets),
+            *before_response,
+        ],
+        "decode_compressed_response": user.pop("decode_compressed_response", True),
+        "record_on_exception": False,
+        "drop_unused_requests": options.effective_mode != "replay",
+        **user,
+    }
+
+
+# Keyed by vcrpy's own class: if vcrpy is imported again (pytester restores sys.modules after
+# an in-process run), a subclass of the old Cassette would catch the old exception classes.
+_CASSETTE_CLASSES: dict[type[Any], type[Any]] = {}
+
+
+def _cassette_class() -> type[Any]:
+    """vcrpy's ``Cassette`` with our unmatched-request error (built lazily: vcrpy is heavy)."""
+    from vcr.cassette import Cassette
+
+    cls = _CASSETTE_CLASSES.get(Cassette)
+    if cls is None:
+
+        class OapiCassette(Cassette):  # type: ignore[misc]
+            """A vcrpy cassette that raises :class:`UnmatchedRequestError` with our hint."""
+
+            oapi_options: CassetteOptions
+            oapi_unmatched: list[UnmatchedRequestError]
+
+            def can_play_response_for(self, request: Any) -> bool:
+                __tracebackhide__ = True
+                playable = bool(super().can_play_response_for(request))
+                if not playable and self.write_protected and self.filter_request(request):
+                    error = UnmatchedRequestError(_unmatched_message(self, request))
+                    self.oapi_unmatched.append(error)
+                    raise error
+                return playable
+
+        cls = _CASSETTE_CLASSES[Cassette] = OapiCassette
+    return cls
+
+
+def _unmatched_message(cassette: Any, request: Any) -> str:
+    options: CassetteOptions = cassette.oapi_options
+    lines = [
+        f"oapi-stream: no recorded response for this request in cassette {options.display} "
+        "(replay mode; a changed request is never served an old stream)",
+        f"  {request.method} {request.uri}",
+    ]
+    body = _read_body(request)
+    if body:
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+        lines.append("  body: " + (text if len(text) <= 300 else text[:300] + "..."))
+    similar = cassette.find_requests_with_most_matches(request)
+    if not len(cassette):
+        lines.append("The cassette holds no interactions.")
+    elif similar and not similar[0][2]:
+        lines.append("Its matching interaction was already played (the test sends it again).")
+    elif similar:
+        stored, _ok, failed = similar[0]
+        names = ", ".join(name for name, _ in failed)
+        lines.append(f"Closest recorded request ({stored.method} {stored.uri}) differs in {names}:")
+        for _name, message in failed:
+            lines += ["    " + m for m in (message or "").splitlines()]
+    else:
+        lines.append(f"Nothing in its {len(cassette)} interaction(s) is similar.")
+    lines.append(f"Re-record it with: {options.record_command()}")
+    return "\n".join(lines)
+
+
+class CassetteSession:
+    """One test's cassette: open it, let requests pass, list what passed, close (write or not).
+
+    ``start()`` loads the cassette and installs vcrpy's patches, the re-chunking and (in
+    replay mode) the network guard; ``stop(save=...)`` removes them and writes the cassette
+    only in record mode, only if ``save`` (the test passed) and something was recorded.
+    """
+
+    def __init__(self, options: CassetteOptions) -> None:
+        self.options = options
+        self.mode = options.effective_mode
+        self.secrets = SecretSink()
+        self.persister = AtomicPersister(self.secrets, load=self.mode == "replay")
+        self.cassette: Any = None
+        self._context: Any = None
+        self._stack = contextlib.ExitStack()
+        self._loaded = 0
+        self.written = False
+
+    def start(self) -> None:
+        """Load the cassette and patch the HTTP clients; raises :class:`CassetteMissingError`."""
+        options = self.options
+        if self.mode == "replay" and not options.exists:
+            raise CassetteMissingError(
+                f"oapi-stream: cassette {options.display} does not exist (replay mode, "
+                f"network blocked).\nRecord it with: {options.record_command()}"
+            )
+        import vcr
+
+        my_vcr = vcr.VCR()
+        my_vcr.register_serializer(_SERIALIZER_NAME, ReadableYamlSerializer())
+        my_vcr.register_matcher("oapi_body", _body_matcher)
+        my_vcr.register_persister(self.persister)
+        kwargs = _vcr_kwargs(options, self.secrets)
+        config = my_vcr.get_merged_config(
+            path=str(options.path), serializer=_SERIALIZER_NAME, **kwargs
+        )
+        cls = _cassette_class()
+        self._context = cls.use(**config)
+        try:
+            self.cassette = self._context.__enter__()
+        except yaml.YAMLError as exc:
+            raise CassetteError(
+                f"oapi-stream: cassette {options.display} is not valid YAML ({exc}).\n"
+                f"Fix it or re-record it with: {options.record_command()}"
+            ) from exc
+        self.cassette.oapi_options = options
+        self.cassette.oapi_unmatched = []
+        self._loaded = len(self.cassette)
+        try:
+            seed = zlib.crc32(options.display.encode("utf-8"))
+            self._stack.enter_context(rechunked_replay(options.rechunk, seed))
+            if self.mode == "replay" and options.block_network:
+                self._stack.enter_context(
+                    block_network(
+                        f"Test {options.nodeid or '?'} replays cassette {options.display}; "
+                        "run with --oapi-record or --oapi-live to reach the endpoint."
+                    )
+                )
+        except BaseException:
+            self.stop(save=False)
+            raise
+
+    @property
+    def unmatched(self) -> list[UnmatchedRequestError]:
+        """Requests that found no response (in replay mode), in order."""
+        return list(self.cassette.oapi_unmatched) if self.cassette is not None else []
+
+    def interactions(self) -> list[Interaction]:
+        """The interactions that passed through so far: replayed (first-play order), recorded."""
+        cassette = self.cassette
+        if cassette is None:
+            return []
+        played = [i for i, count in cassette.play_counts.items() if count > 0]
+        recorded = list(range(self._loaded, len(cassette.data)))
+        return [
+            Interaction.from_vcr(i, *cassette.data[i], recorded=i >= self._loaded)
+            for i in [*played, *recorded]
+        ]
+
+    def stop(self, *, save: bool) -> bool:
+        """Unpatch; in record mode with ``save`` (the test passed) write the cassette.
+
+        Returns True when a file was written (an empty cassette when the test sent nothing).
+        """
+        self._stack.close()
+        context, self._context = self._context, None
+        if context is None:
+            return False
+        before = self.persister.writes
+        if save and self.mode == "record":
+            context.__exit__(None, None, None)
+            if self.persister.writes == before:
+                # The test sent nothing: write an empty cassette, so that replay finds one.
+                self.persister.save_cassette(
+                    self.options.path, {"requests": [], "responses": []}, ReadableYamlSerializer()
+                )
+        else:
+            # vcrpy writes on a clean exit; an exception (record_on_exception=False) skips it.
+            discard = _Discard()
+            context.__exit__(_Discard, discard, None)
+        self.written = self.persister.writes > before
+        return self.written
+
+
+class _Discard(Exception):
+    """Passed to vcrpy's context exit so that it does not write the cassette."""

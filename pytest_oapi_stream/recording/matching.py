@@ -9,8 +9,11 @@ import difflib
 import json
 from typing import Any
 
-#: The vcrpy matchers used for every cassette: method, the URL parts, the canonical JSON body.
-MATCH_ON: tuple[str, ...] = ("method", "scheme", "host", "port", "path", "query", "oapi_body")
+from .network import is_loopback
+
+#: The vcrpy matchers used for every cassette: method, the URL parts (a loopback port is not
+#: compared, see :func:`loopback_port_matcher`), the canonical JSON body.
+MATCH_ON: tuple[str, ...] = ("method", "scheme", "host", "oapi_port", "path", "query", "oapi_body")
 
 
 def canonical_json_body(body: bytes | str | None) -> str | bytes | None:
@@ -78,3 +81,22 @@ def _body_diff(new: str | bytes | None, recorded: str | bytes | None, limit: int
     if len(diff) > limit:
         diff = [*diff[:limit], f"... ({len(diff) - limit} more diff lines)"]
     return "\n".join(diff) or "the bodies differ"
+
+
+def loopback_port_matcher(r1: Any, r2: Any) -> None:
+    """vcrpy matcher ``oapi_port``: equal ports, or both requests go to a loopback host.
+
+    A local server (``oapi_server``, a vLLM or llama.cpp on 127.0.0.1) often listens on a port
+    chosen at start-up; a recording made through it must replay on the next run's port. A
+    remote host's port is compared as vcrpy's ``port`` matcher does.
+    """
+    if r1.port == r2.port or (is_loopback(r1.host) and is_loopback(r2.host)):
+        return
+    raise AssertionError(f"{r1.port} != {r2.port}")
+
+
+def _port_matcher(r1: Any, r2: Any) -> None:
+    loopback_port_matcher(r1, r2)
+
+
+_port_matcher.__name__ = "port"  # vcrpy names a failing matcher by its __name__

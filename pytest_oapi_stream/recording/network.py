@@ -11,7 +11,9 @@ from typing import Any
 from .errors import NetworkBlockedError
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """True for ``localhost``, 127.0.0.0/8 and ``::1`` (brackets and zone ids allowed)."""
+    host = host.strip("[]")
     if host in ("localhost", "localhost.localdomain", ""):
         return True
     try:
@@ -35,7 +37,7 @@ def block_network(reason: str) -> Iterator[None]:
         if sock.family not in (socket.AF_INET, socket.AF_INET6):
             return
         host = str(address[0]) if isinstance(address, tuple) and address else str(address)
-        if not _is_loopback(host):
+        if not is_loopback(host):
             port = address[1] if isinstance(address, tuple) and len(address) > 1 else "?"
             raise NetworkBlockedError(
                 f"oapi-stream: network access to {host}:{port} is blocked. {reason}"

@@ -26,7 +26,7 @@ from .filters import (
     _filter_entries,
     _response_header_filter,
 )
-from .matching import MATCH_ON, _body_matcher, _read_body
+from .matching import MATCH_ON, _body_matcher, _port_matcher, _read_body
 from .network import block_network
 from .paths import display_path
 from .replay import rechunked_replay
@@ -330,6 +330,7 @@ class CassetteSession:
         my_vcr = vcr.VCR()
         my_vcr.register_serializer(_SERIALIZER_NAME, ReadableYamlSerializer())
         my_vcr.register_matcher("oapi_body", _body_matcher)
+        my_vcr.register_matcher("oapi_port", _port_matcher)
         my_vcr.register_persister(self.persister)
         kwargs = _vcr_kwargs(options, self.secrets)
         config = my_vcr.get_merged_config(

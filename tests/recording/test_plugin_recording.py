@@ -1,0 +1,93 @@
+"""pytester tests of the recording layer through the plugin: replay of ``oapi_server`` recordings,
+broken cassette files, unmatched-request messages, secrets in messages, no recording lost.
+
+Inner runs talk to a real loopback server (``OAPIServer``) through real clients.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# Imported once here: pytester drops the modules an in-process run imports (see test_plugin.py).
+import httpx  # noqa: F401
+import hypothesis  # noqa: F401
+import openai  # noqa: F401
+import pytest
+import requests  # noqa: F401
+import vcr  # noqa: F401
+
+from pytest_oapi_stream.server import OAPIServer
+
+pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+
+SDK = """
+import openai
+import pytest
+
+
+def ask(prompt="Hi", **kw):
+    client = openai.OpenAI(max_retries=0)
+    stream = client.chat.completions.create(
+        model="gpt-4o-mini", stream=True, messages=[{"role": "user", "content": prompt}], **kw)
+    return "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+"""
+
+
+@pytest.fixture
+def server(oapi_server: OAPIServer, monkeypatch: pytest.MonkeyPatch) -> OAPIServer:
+    """The loopback provider, as the live endpoint of the inner runs (with a key)."""
+    monkeypatch.setenv("OPENAI_BASE_URL", oapi_server.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-live-KEY-0123456789")
+    return oapi_server.stream(text="Hello there!")
+
+
+def _cassette(pytester: pytest.Pytester, name: str, module: str = "test_chat") -> Path:
+    return pytester.path / "cassettes" / module / f"{name}.yaml"
+
+
+# ------------------------------------------------------------------ recordings of oapi_server
+
+OWN_SERVER = """
+import openai
+import pytest
+
+
+@pytest.mark.oapi
+def test_own(oapi_server):
+    oapi_server.stream(text="Hello there!")
+    client = openai.OpenAI(base_url=oapi_server.base_url, api_key="sk-test", max_retries=0)
+    stream = client.chat.completions.create(
+        model="m", stream=True, messages=[{"role": "user", "content": "Hi"}])
+    assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == "Hello there!"
+"""
+
+
+def test_recording_through_oapi_server_replays_on_another_port(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    pytester.makepyfile(test_chat=OWN_SERVER)
+    pytester.runpytest_inprocess("--oapi-record").assert_outcomes(passed=1)
+    recorded = _cassette(pytester, "test_own").read_text()
+    result = pytester.runpytest_inprocess()  # a new oapi_server, on another random port
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["cassettes: 1 replayed, 0 recorded, 0 missing"])
+    assert _cassette(pytester, "test_own").read_text() == recorded
+
+
+def test_loopback_port_is_ignored_but_not_the_host_or_a_remote_port() -> None:
+    from vcr.request import Request
+
+    from pytest_oapi_stream.recording.matching import loopback_port_matcher
+
+    def req(url: str) -> Request:
+        return Request("POST", url, b"{}", {})
+
+    loopback_port_matcher(req("http://127.0.0.1:1111/v1/x"), req("http://127.0.0.1:2222/v1/x"))
+    loopback_port_matcher(req("http://localhost:1111/v1/x"), req("http://[::1]:2222/v1/x"))
+    with pytest.raises(AssertionError, match="8443 != 443"):
+        loopback_port_matcher(req("https://api.example.com:8443/"), req("https://api.example.com/"))
+    with pytest.raises(AssertionError):
+        loopback_port_matcher(
+            req("http://127.0.0.1:1111/"), req("http://192.0.2.1:2222/")
+        )  # never sent

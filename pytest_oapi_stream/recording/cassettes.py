@@ -33,6 +33,7 @@ import yaml  # noqa: F401  (re-exported: tests reach the YAML module through thi
 
 from .checks import CassetteHandle, CheckOptions, check_interaction, streams_of
 from .errors import (
+    BrokenCassetteError,
     CassetteError,
     CassetteMissingError,
     NetworkBlockedError,
@@ -77,6 +78,7 @@ __all__ = [
     "RECHUNK_STRATEGIES",
     "REDACTED",
     "AtomicPersister",
+    "BrokenCassetteError",
     "CassetteError",
     "CassetteHandle",
     "CassetteMissingError",

@@ -21,3 +21,11 @@ class NetworkBlockedError(CassetteError, RuntimeError):
 
 class VcrInternalsError(CassetteError):
     """The vcrpy internals we patch for re-chunked replay are not what we expect."""
+
+
+class BrokenCassetteError(CassetteError):
+    """A cassette file exists but cannot be replayed; ``reason`` is the CLI's one-line reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -25,11 +25,13 @@ from ..chat.check import check_chunk_stream
 from ..core.report import Report
 
 __all__ = [
+    "NOT_A_CASSETTE",
     "RecordedInteraction",
     "Recording",
     "RecordingError",
     "atomic_write_text",
     "cassette_interactions",
+    "cassette_problem",
     "check_recordings",
     "expand_paths",
     "load_yaml",
@@ -41,6 +43,9 @@ __all__ = [
 _RECORDING_SUFFIXES = (".sse", ".yaml", ".yml", ".json")
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+#: The one-line reason for a file that parses but holds no cassette (CLI and plugin alike).
+NOT_A_CASSETTE = "not a vcrpy cassette (no `interactions` list)"
 
 
 class RecordingError(ValueError):
@@ -119,6 +124,31 @@ def load_yaml(path: Path) -> Any:
     except yaml.YAMLError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise RecordingError(f"{path}: not valid YAML/JSON ({first})") from None
+
+
+def cassette_problem(doc: Any) -> str | None:
+    """Why a parsed YAML document cannot be replayed as a vcrpy cassette, or None.
+
+    Stricter than :func:`cassette_interactions` (which reads what it can): vcrpy needs each
+    interaction's request method and URI and its response status code and body.
+    """
+    if not isinstance(doc, Mapping) or not isinstance(doc.get("interactions"), list):
+        return NOT_A_CASSETTE
+    for i, inter in enumerate(doc["interactions"]):
+        req = inter.get("request") if isinstance(inter, Mapping) else None
+        resp = inter.get("response") if isinstance(inter, Mapping) else None
+        if not isinstance(req, Mapping) or not isinstance(resp, Mapping):
+            return f"not a vcrpy cassette (interaction #{i} is not a request/response pair)"
+        if not isinstance(req.get("method"), str) or not isinstance(req.get("uri"), str):
+            return f"not a vcrpy cassette (interaction #{i}: the request has no method or uri)"
+        status, body = resp.get("status"), resp.get("body")
+        if not (isinstance(status, Mapping) and isinstance(status.get("code"), int)) or not (
+            isinstance(body, Mapping) and "string" in body
+        ):
+            return (
+                f"not a vcrpy cassette (interaction #{i}: the response has no status code or body)"
+            )
+    return None
 
 
 def _body_bytes(value: Any) -> bytes:
@@ -216,7 +246,7 @@ def cassette_interactions(path: Path, doc: Any = None) -> list[RecordedInteracti
     if doc is None:
         doc = load_yaml(path)
     if not isinstance(doc, Mapping) or not isinstance(doc.get("interactions"), list):
-        raise RecordingError(f"{path}: not a vcrpy cassette (no `interactions` list)")
+        raise RecordingError(f"{path}: {NOT_A_CASSETTE}")
     out: list[RecordedInteraction] = []
     for inter in doc["interactions"]:
         if not isinstance(inter, Mapping):

@@ -16,7 +16,8 @@ from typing import Any
 
 import yaml
 
-from .files import atomic_write_text
+from .errors import BrokenCassetteError
+from .files import atomic_write_text, cassette_problem
 from .filters import SecretSink
 
 _SERIALIZER_NAME = "oapi_yaml"
@@ -194,17 +195,27 @@ class AtomicPersister:
         self.writes = 0
 
     def load_cassette(self, cassette_path: str | os.PathLike[str], serializer: Any) -> Any:
-        """Read and deserialize a cassette; vcrpy's ``CassetteNotFoundError`` when absent."""
+        """Read and deserialize a cassette; vcrpy's ``CassetteNotFoundError`` when absent.
+
+        A file that is there but holds no replayable cassette (empty, unreadable, YAML of
+        another shape) raises :class:`BrokenCassetteError` with the CLI's one-line reason;
+        invalid YAML raises ``yaml.YAMLError``.
+        """
         from vcr.persisters.filesystem import CassetteNotFoundError
         from vcr.serialize import deserialize
 
         path = Path(cassette_path)
         if not self.load or not path.is_file():
             raise CassetteNotFoundError()
-        data = path.read_text(encoding="utf-8")
-        if not data.strip():
-            raise CassetteNotFoundError()
-        return deserialize(data, serializer)
+        try:
+            data = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BrokenCassetteError(f"cannot read ({exc})") from None
+        doc = serializer.deserialize(data) if data.strip() else None
+        problem = cassette_problem(doc)
+        if problem is not None:
+            raise BrokenCassetteError(problem)
+        return deserialize(data, _Parsed(doc))
 
     def save_cassette(
         self, cassette_path: str | os.PathLike[str], cassette_dict: Any, serializer: Any
@@ -215,3 +226,13 @@ class AtomicPersister:
         text = self.secrets.scrub(serialize(cassette_dict, serializer))
         atomic_write_text(Path(cassette_path), text)
         self.writes += 1
+
+
+class _Parsed:
+    """A vcrpy serializer that hands back a document already parsed (no second parse)."""
+
+    def __init__(self, doc: Any) -> None:
+        self.doc = doc
+
+    def deserialize(self, cassette_string: str) -> Any:
+        return self.doc

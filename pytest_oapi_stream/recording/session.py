@@ -18,7 +18,12 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from .errors import CassetteError, CassetteMissingError, UnmatchedRequestError
+from .errors import (
+    BrokenCassetteError,
+    CassetteError,
+    CassetteMissingError,
+    UnmatchedRequestError,
+)
 from .filters import (
     DEFAULT_FILTER_HEADERS,
     DEFAULT_FILTER_QUERY_PARAMETERS,
@@ -320,7 +325,7 @@ class CassetteSession:
     def start(self) -> None:
         """Load the cassette and patch the HTTP clients; raises :class:`CassetteMissingError`."""
         options = self.options
-        if self.mode == "replay" and not options.exists:
+        if self.mode == "replay" and not options.exists and not options.path.is_file():
             raise CassetteMissingError(
                 f"oapi-stream: cassette {options.display} does not exist (replay mode, "
                 f"network blocked).\nRecord it with: {options.record_command()}"
@@ -345,6 +350,11 @@ class CassetteSession:
                 f"oapi-stream: cassette {options.display} is not valid YAML ({exc}).\n"
                 f"Fix it or re-record it with: {options.record_command()}"
             ) from exc
+        except BrokenCassetteError as exc:
+            raise CassetteError(
+                f"oapi-stream: cassette {options.display}: {exc.reason}\n"
+                f"Re-record it with: {options.record_command()}"
+            ) from None
         self.cassette.oapi_options = options
         self.cassette.oapi_unmatched = []
         self._loaded = len(self.cassette)

@@ -167,8 +167,8 @@ def test_persister_load_switch(tmp_path: Path) -> None:
     assert len(reqs) == 1
     with pytest.raises(CassetteNotFoundError):
         c.AtomicPersister(load=False).load_cassette(path, c.ReadableYamlSerializer())
-    path.write_text("  \n")
-    with pytest.raises(CassetteNotFoundError):
+    path.write_text("  \n")  # there, but no cassette: broken, not absent (issue 9, point 5)
+    with pytest.raises(c.BrokenCassetteError, match="no `interactions` list"):
         c.AtomicPersister().load_cassette(path, c.ReadableYamlSerializer())
 
 

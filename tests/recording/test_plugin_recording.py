@@ -6,6 +6,7 @@ Inner runs talk to a real loopback server (``OAPIServer``) through real clients.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 # Imported once here: pytester drops the modules an in-process run imports (see test_plugin.py).
@@ -91,3 +92,63 @@ def test_loopback_port_is_ignored_but_not_the_host_or_a_remote_port() -> None:
         loopback_port_matcher(
             req("http://127.0.0.1:1111/"), req("http://192.0.2.1:2222/")
         )  # never sent
+
+
+# ------------------------------------------------------------------ broken cassette files
+
+NOT_A_CASSETTE = "not a vcrpy cassette (no `interactions` list)"
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("", NOT_A_CASSETTE),
+        ("\n  \n", NOT_A_CASSETTE),
+        ("foo: bar\n", NOT_A_CASSETTE),
+        ("# only a comment\n", NOT_A_CASSETTE),
+        ("- 1\n- 2\n", NOT_A_CASSETTE),
+        ("version: 1\ninteractions: 5\n", NOT_A_CASSETTE),
+        (
+            "version: 1\ninteractions:\n- 5\n",
+            "not a vcrpy cassette (interaction #0 is not a request/response pair)",
+        ),
+        (
+            "version: 1\ninteractions:\n- request: {method: POST}\n  response: {}\n",
+            "not a vcrpy cassette (interaction #0: the request has no method or uri)",
+        ),
+        (
+            "version: 1\ninteractions:\n- request: {method: POST, uri: 'http://127.0.0.1/'}\n"
+            "  response: {status: 200}\n",
+            "not a vcrpy cassette (interaction #0: the response has no status code or body)",
+        ),
+    ],
+)
+def test_broken_cassette_fails_with_the_cli_reason_file_and_command(
+    pytester: pytest.Pytester, content: str, reason: str
+) -> None:
+    pytester.makepyfile(test_chat="import pytest\n\n@pytest.mark.oapi\ndef test_x():\n    pass\n")
+    path = _cassette(pytester, "test_x")
+    path.parent.mkdir(parents=True)
+    path.write_text(content)
+    result = pytester.runpytest_inprocess()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"oapi-stream: cassette cassettes/test_chat/test_x.yaml: {reason}",
+            "Re-record it with: pytest --oapi-record test_chat.py::test_x",
+        ]
+    )
+    out = result.stdout.str()
+    assert "Traceback" not in out and "KeyError" not in out and "vcr/" not in out
+    assert "does not exist" not in out
+    assert path.read_text() == content  # nothing touched
+
+
+def test_cli_gives_the_same_reason_for_a_broken_cassette(tmp_path: Path) -> None:
+    from pytest_oapi_stream.recording.files import RecordingError, read_recordings
+
+    path = tmp_path / "x.yaml"
+    for content in ("", "foo: bar\n"):
+        path.write_text(content)
+        with pytest.raises(RecordingError, match=re.escape(f"x.yaml: {NOT_A_CASSETTE}")):
+            read_recordings(path)

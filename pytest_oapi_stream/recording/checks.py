@@ -88,10 +88,16 @@ class CassetteHandle:
                     profile=self.checks.profile,
                     ignore=self.checks.ignore,
                     strict=self.checks.strict,
-                    source=f"{self.session.options.display} {interaction.label()}",
+                    source=self._source(interaction),
                 )
             reports.append(report)
         return reports
+
+    def _source(self, interaction: Interaction) -> str:
+        """Where a stream came from, for messages: its cassette, or no file in live mode."""
+        if self.mode == "live":  # nothing is written: naming a cassette would send users looking
+            return f"live, not recorded: {interaction.label()}"
+        return f"{self.session.options.display} {interaction.label()}"
 
     @property
     def checked_reports(self) -> list[Report]:

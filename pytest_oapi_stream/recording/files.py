@@ -248,7 +248,7 @@ def cassette_interactions(path: Path, doc: Any = None) -> list[RecordedInteracti
     if not isinstance(doc, Mapping) or not isinstance(doc.get("interactions"), list):
         raise RecordingError(f"{path}: {NOT_A_CASSETTE}")
     out: list[RecordedInteraction] = []
-    for inter in doc["interactions"]:
+    for position, inter in enumerate(doc["interactions"]):
         if not isinstance(inter, Mapping):
             continue
         req = inter.get("request") if isinstance(inter.get("request"), Mapping) else {}
@@ -270,7 +270,7 @@ def cassette_interactions(path: Path, doc: Any = None) -> list[RecordedInteracti
             ) from None
         out.append(
             RecordedInteraction(
-                len(out),
+                position,
                 str(req.get("uri") or ""),
                 code,
                 headers,
@@ -283,10 +283,12 @@ def cassette_interactions(path: Path, doc: Any = None) -> list[RecordedInteracti
 
 def recordings_from_cassette(path: Path, doc: Any = None) -> list[Recording]:
     """Every streamed chat completion in a vcrpy cassette, in order."""
-    streams = [i for i in cassette_interactions(path, doc) if i.is_stream]
+    # ``index`` is the interaction's place in the cassette (``#N`` in messages), as the plugin's
+    # ``Interaction.label()`` says it: the same stream has the same number everywhere.
     return [
-        Recording(path, n, i.body, i.request, i.uri or None, cassette=True)
-        for n, i in enumerate(streams)
+        Recording(path, i.index, i.body, i.request, i.uri or None, cassette=True)
+        for i in cassette_interactions(path, doc)
+        if i.is_stream
     ]
 
 

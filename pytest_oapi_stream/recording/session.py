@@ -10,8 +10,9 @@ import contextlib
 import dataclasses
 import json
 import shlex
+import sys
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -32,7 +33,7 @@ from .filters import (
     _response_header_filter,
 )
 from .matching import MATCH_ON, _body_matcher, _port_matcher, _read_body
-from .network import block_network
+from .network import block_network, is_loopback
 from .paths import display_path
 from .replay import rechunked_replay
 from .serializer import _SERIALIZER_NAME, AtomicPersister, ReadableYamlSerializer
@@ -277,7 +278,11 @@ def _cassette_class() -> type[Any]:
 
 def _unmatched_message(cassette: Any, request: Any) -> str:
     options: CassetteOptions = cassette.oapi_options
-    lines = [
+    lines = []
+    advice = _base_url_advice(request, [stored for stored, _ in cassette.data], options)
+    if advice:
+        lines.append(advice)
+    lines += [
         f"oapi-stream: no recorded response for this request in cassette {options.display} "
         "(replay mode; a changed request is never served an old stream)",
         f"  {request.method} {request.uri}",
@@ -301,6 +306,94 @@ def _unmatched_message(cassette: Any, request: Any) -> str:
         lines.append(f"Nothing in its {len(cassette)} interaction(s) is similar.")
     lines.append(f"Re-record it with: {options.record_command()}")
     return "\n".join(lines)
+
+
+#: API endpoints a base URL is followed by (the openai SDK's ``base_url`` ends before them).
+_ENDPOINTS = ("/chat/completions", "/completions", "/responses", "/embeddings", "/models")
+
+
+def _origin(uri: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of a URL, the port defaulted by scheme (no user info)."""
+    parts = urlsplit(uri)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(scheme)
+
+
+def _base_url(uri: str) -> str:
+    """The base URL a client was given to send ``uri``: origin and path up to the endpoint."""
+    parts = urlsplit(uri)
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    try:
+        if parts.port is not None:
+            netloc += f":{parts.port}"
+    except ValueError:
+        pass
+    path = parts.path.rstrip("/")
+    for endpoint in _ENDPOINTS:
+        if path.endswith(endpoint):
+            path = path[: -len(endpoint)]
+            break
+    else:
+        path = path.rsplit("/", 1)[0]
+    return f"{parts.scheme}://{netloc}{path}"
+
+
+def _same_origin(a: str, b: str) -> bool:
+    (s1, h1, p1), (s2, h2, p2) = _origin(a), _origin(b)
+    return s1 == s2 and h1 == h2 and (p1 == p2 or (is_loopback(h1) and is_loopback(h2)))
+
+
+def _base_url_advice(request: Any, recorded: list[Any], options: CassetteOptions) -> str | None:
+    """The first line of an unmatched-request message when no recording went to its origin.
+
+    Replaying without the ``OPENAI_BASE_URL`` used when recording is the most common cause of
+    an unmatched request; re-recording would not help, so say how to set it.
+    """
+    if not recorded or any(_same_origin(request.uri, r.uri) for r in recorded):
+        return None
+    bases = list(dict.fromkeys(_base_url(r.uri) for r in recorded))
+    base = bases[0]
+    more = f" (and {', '.join(bases[1:])})" if len(bases) > 1 else ""
+    return (
+        f"oapi-stream: the base URL differs from the recording's: this request goes to "
+        f"{_base_url(request.uri)}, cassette {options.display} was recorded against {base}"
+        f"{more}. Replay with OPENAI_BASE_URL={base} (or ini oapi_base_url = {base}), as when "
+        "recording."
+    )
+
+
+def _hide(excinfo: Any) -> bool:
+    """pytest ``__tracebackhide__``: hide a frame when it passes one of our errors on."""
+    return bool(excinfo.errisinstance(CassetteError))
+
+
+@contextlib.contextmanager
+def hidden_vcr_frames() -> Iterator[None]:
+    """While active, pytest hides vcrpy's frames from the traceback of a :class:`CassetteError`.
+
+    Our message (what differs, how to fix it) is what a user needs; vcrpy's stub frames between
+    the client and our error only push it down. pytest honours a callable ``__tracebackhide__``
+    in a frame's globals; vcrpy's modules get one for the session and lose it afterwards.
+    """
+    modules = [
+        m
+        for name, m in list(sys.modules.items())
+        if (name == "vcr" or name.startswith("vcr."))
+        and m is not None
+        and "__tracebackhide__" not in vars(m)
+    ]
+    for module in modules:
+        module.__tracebackhide__ = _hide  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        for module in modules:
+            vars(module).pop("__tracebackhide__", None)
 
 
 class CassetteSession:
@@ -361,6 +454,7 @@ class CassetteSession:
         try:
             seed = zlib.crc32(options.display.encode("utf-8"))
             self._stack.enter_context(rechunked_replay(options.rechunk, seed))
+            self._stack.enter_context(hidden_vcr_frames())
             if self.mode == "replay" and options.block_network:
                 self._stack.enter_context(
                     block_network(

@@ -152,3 +152,68 @@ def test_cli_gives_the_same_reason_for_a_broken_cassette(tmp_path: Path) -> None
         path.write_text(content)
         with pytest.raises(RecordingError, match=re.escape(f"x.yaml: {NOT_A_CASSETTE}")):
             read_recordings(path)
+
+
+# ------------------------------------------------------------------ unmatched-request messages
+
+
+def test_unmatched_request_to_another_base_url_says_so_first(
+    pytester: pytest.Pytester, server: OAPIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(test_chat=SDK + "\n\n@pytest.mark.oapi\ndef test_hello():\n    ask()\n")
+    pytester.runpytest_inprocess("--oapi-record").assert_outcomes(passed=1)
+    monkeypatch.delenv("OPENAI_API_KEY")
+    monkeypatch.delenv("OPENAI_BASE_URL")  # replay goes to the SDK's default, api.openai.com
+    result = pytester.runpytest_inprocess()
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    recorded = server.base_url.rstrip("/")
+    advice = (
+        f"oapi-stream: the base URL differs from the recording's: this request goes to "
+        f"https://api.openai.com/v1, cassette cassettes/test_chat/test_hello.yaml was recorded "
+        f"against {recorded}. Replay with OPENAI_BASE_URL={recorded} (or ini oapi_base_url = "
+        f"{recorded}), as when recording."
+    )
+    assert advice in out
+    assert out.index(advice) < out.index("no recorded response for this request")
+    first_frame = min(
+        (out.index(m) for m in ("vcr/", "site-packages/vcr", "httpx_stubs") if m in out),
+        default=len(out),
+    )
+    assert out.index(advice) < first_frame, out
+
+
+def test_live_failure_names_no_cassette(pytester: pytest.Pytester, server: OAPIServer) -> None:
+    pytester.makepyfile(test_chat=SDK + "\n\n@pytest.mark.oapi\ndef test_hello():\n    ask()\n")
+    server.stream(text="Hello there!", faults={"change_id_at": 2})
+    result = pytester.runpytest_inprocess("--oapi-live")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*StreamContractError: stream contract violated (live, not recorded: #0 POST http*"]
+    )
+    assert "test_hello.yaml" not in result.stdout.str()
+    assert not (pytester.path / "cassettes").exists()
+
+
+def test_hash_n_is_the_interaction_index_in_the_cli_and_the_plugin(
+    pytester: pytest.Pytester, server: OAPIServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``cassette.yaml #1``: the place of the interaction in the cassette, everywhere."""
+    from pytest_oapi_stream.cli import main
+
+    pytester.makepyfile(
+        test_chat=SDK
+        + "\n\n@pytest.mark.oapi\ndef test_hello():\n"
+        + "    import httpx, os\n"
+        + "    httpx.get(os.environ['OPENAI_BASE_URL'] + '/models')\n"
+        + "    ask()\n"
+    )
+    server.stream(text="Hello there!", faults={"change_id_at": 2})
+    pytester.runpytest_inprocess("--oapi-live").stdout.fnmatch_lines(
+        ["*(live, not recorded: #1 POST http*"]
+    )
+    server.stream(text="Hello there!")
+    pytester.runpytest_inprocess("--oapi-record").assert_outcomes(passed=1)
+    path = _cassette(pytester, "test_hello")
+    assert main(["check", str(path)]) == 0
+    assert f"{path} #1" in capsys.readouterr().out

@@ -31,7 +31,14 @@ __all__ = [
 ]
 
 #: Keyword arguments the ``oapi`` marker accepts.
-MARKER_KWARGS: tuple[str, ...] = ("profile", "ignore", "strict", "cassette", "check")
+MARKER_KWARGS: tuple[str, ...] = (
+    "profile",
+    "ignore",
+    "strict",
+    "cassette",
+    "check",
+    "filter_body_fields",
+)
 
 _MODE_NAMES = {"replay": "replay", "all": "record", "missing": "record-missing", "live": "live"}
 
@@ -169,6 +176,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "oapi_filter_query_parameters",
         "more query parameters to redact in cassettes",
+        type="args",
+        default=[],
+    )
+    parser.addini(
+        "oapi_filter_body_fields",
+        "request-body fields to redact in cassettes, by path (user metadata.* messages.*.name)",
         type="args",
         default=[],
     )
@@ -334,6 +347,13 @@ def _marker_kwargs(item: pytest.Item) -> dict[str, Any]:
             raise pytest.UsageError(
                 f"{where}({key}=...) must be True or False, not {merged[key]!r}."
             )
+    fields = merged.get("filter_body_fields", ())
+    if isinstance(fields, str):
+        fields = merged["filter_body_fields"] = [fields]
+    if not isinstance(fields, (list, tuple)) or not all(isinstance(f, str) and f for f in fields):
+        raise pytest.UsageError(
+            f"{where}(filter_body_fields=...) must be a list of field paths, not {fields!r}."
+        )
     if "cassette" in merged and not (
         isinstance(merged["cassette"], (str, os.PathLike)) and str(merged["cassette"])
     ):
@@ -400,6 +420,8 @@ def pytest_runtest_makereport(
         raised = call.excinfo.value if call.excinfo is not None else None
         if not isinstance(raised, _c.UnmatchedRequestError):  # e.g. wrapped by the openai SDK
             report.sections.append(("oapi-stream", str(handle.session.unmatched[0])))
+    if handle is not None and report.failed:
+        handle.redact_report(report)  # no secret in a report: the cassette's filters apply
     return report
 
 
@@ -481,6 +503,10 @@ def oapi_cassette(
         block_network=settings.block_network,
         filter_headers=settings.filter_headers,
         filter_query_parameters=settings.filter_query_parameters,
+        filter_body_fields=(
+            *config.getini("oapi_filter_body_fields"),
+            *marker.get("filter_body_fields", ()),
+        ),
         vcr_config=dict(oapi_vcr_config or {}),
     )
     checks = _c.CheckOptions(

@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from .filters import redact_structure
 from .session import CassetteSession, Interaction
 
 if TYPE_CHECKING:
@@ -93,6 +94,14 @@ class CassetteHandle:
             reports.append(report)
         return reports
 
+    def redact_report(self, report: Any) -> None:
+        """Apply the cassette's filters to a failing test report: traceback, frame arguments,
+        crash message and every section (captured output and logs)."""
+        redact = self.session.redact
+        if report.longrepr is not None:
+            report.longrepr = redact_structure(report.longrepr, redact)
+        report.sections = [(title, redact(text)) for title, text in report.sections]
+
     def _source(self, interaction: Interaction) -> str:
         """Where a stream came from, for messages: its cassette, or no file in live mode."""
         if self.mode == "live":  # nothing is written: naming a cassette would send users looking
@@ -119,6 +128,6 @@ class CassetteHandle:
         from .. import StreamContractError
 
         error = StreamContractError(failing[0])
-        if len(failing) > 1:
-            error.args = ("\n\n".join(r.format() for r in failing),)
+        text = "\n\n".join(r.format() for r in failing) if len(failing) > 1 else str(error)
+        error.args = (self.session.redact(text),)  # excerpts may echo a secret the filters saw
         return error

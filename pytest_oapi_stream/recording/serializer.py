@@ -223,7 +223,8 @@ class AtomicPersister:
         """Serialize, scrub the secrets seen, then write atomically."""
         from vcr.serialize import serialize
 
-        text = self.secrets.scrub(serialize(cassette_dict, serializer))
+        hosts = [getattr(r, "host", "") for r in cassette_dict.get("requests", ())]
+        text = self.secrets.scrub(serialize(cassette_dict, serializer), hosts=hosts)
         atomic_write_text(Path(cassette_path), text)
         self.writes += 1
 

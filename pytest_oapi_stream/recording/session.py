@@ -7,6 +7,7 @@ pytest session that never opens a cassette does not pay for it.
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import json
 import shlex
@@ -28,9 +29,13 @@ from .errors import (
 from .filters import (
     DEFAULT_FILTER_HEADERS,
     DEFAULT_FILTER_QUERY_PARAMETERS,
+    Redactor,
     SecretSink,
     _filter_entries,
     _response_header_filter,
+    body_field_filter,
+    redacted_logs,
+    userinfo_filter,
 )
 from .matching import MATCH_ON, _body_matcher, _port_matcher, _read_body
 from .network import block_network, is_loopback
@@ -159,6 +164,7 @@ class CassetteOptions:
     block_network: bool = True
     filter_headers: tuple[Any, ...] = ()
     filter_query_parameters: tuple[Any, ...] = ()
+    filter_body_fields: tuple[str, ...] = ()
     vcr_config: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
@@ -223,17 +229,19 @@ def _vcr_kwargs(options: CassetteOptions, secrets: SecretSink) -> dict[str, Any]
         *options.filter_query_parameters,
         *user.pop("filter_query_parameters", ()),
     ]
-    before_response = user.pop("before_record_response", None)
-    if before_response is None:
-        before_response = []
-    elif callable(before_response):
-        before_response = [before_response]
+    before_response = _hooks(user.pop("before_record_response", None))
+    before_request = _hooks(user.pop("before_record_request", user.pop("before_record", None)))
     plain_header_names = [h if isinstance(h, str) else h[0] for h in header_names]
     return {
         "record_mode": "none" if options.effective_mode == "replay" else "all",
         "match_on": tuple(user.pop("match_on", MATCH_ON)),
         "filter_headers": _filter_entries(header_names, secrets),
         "filter_query_parameters": _filter_entries(query_names, secrets),
+        "before_record_request": [
+            userinfo_filter(secrets),
+            body_field_filter(options.filter_body_fields, secrets),
+            *before_request,
+        ],
         "before_record_response": [
             _response_header_filter(plain_header_names, secrets),
             *before_response,
@@ -243,6 +251,20 @@ def _vcr_kwargs(options: CassetteOptions, secrets: SecretSink) -> dict[str, Any]
         "drop_unused_requests": options.effective_mode != "replay",
         **user,
     }
+
+
+def _hooks(value: Any) -> list[Any]:
+    """A vcrpy hook option (None, one callable, or several) as a list."""
+    if value is None:
+        return []
+    return [value] if callable(value) else list(value)
+
+
+def query_names(options: CassetteOptions) -> list[str]:
+    """Every query parameter whose value is redacted for this cassette (defaults, ini, user)."""
+    user = options.vcr_config.get("filter_query_parameters", ())
+    names = [*DEFAULT_FILTER_QUERY_PARAMETERS, *options.filter_query_parameters, *user]
+    return [n if isinstance(n, str) else n[0] for n in names]
 
 
 # Keyed by vcrpy's own class: if vcrpy is imported again (pytester restores sys.modules after
@@ -262,6 +284,7 @@ def _cassette_class() -> type[Any]:
 
             oapi_options: CassetteOptions
             oapi_unmatched: list[UnmatchedRequestError]
+            oapi_redact: Redactor
 
             def can_play_response_for(self, request: Any) -> bool:
                 __tracebackhide__ = True
@@ -277,7 +300,9 @@ def _cassette_class() -> type[Any]:
 
 
 def _unmatched_message(cassette: Any, request: Any) -> str:
+    """Why a request found no response, with the same filters as the cassette applied."""
     options: CassetteOptions = cassette.oapi_options
+    request = cassette._before_record_request(request) or request  # what would be recorded
     lines = []
     advice = _base_url_advice(request, [stored for stored, _ in cassette.data], options)
     if advice:
@@ -305,7 +330,7 @@ def _unmatched_message(cassette: Any, request: Any) -> str:
     else:
         lines.append(f"Nothing in its {len(cassette)} interaction(s) is similar.")
     lines.append(f"Re-record it with: {options.record_command()}")
-    return "\n".join(lines)
+    return str(cassette.oapi_redact("\n".join(lines)))
 
 
 #: API endpoints a base URL is followed by (the openai SDK's ``base_url`` ends before them).
@@ -408,6 +433,8 @@ class CassetteSession:
         self.options = options
         self.mode = options.effective_mode
         self.secrets = SecretSink()
+        #: The cassette's filters for free text: messages, report sections, log lines.
+        self.redact = Redactor(self.secrets, query_names(options))
         self.persister = AtomicPersister(self.secrets, load=self.mode == "replay")
         self.cassette: Any = None
         self._context: Any = None
@@ -449,12 +476,14 @@ class CassetteSession:
                 f"Re-record it with: {options.record_command()}"
             ) from None
         self.cassette.oapi_options = options
+        self.cassette.oapi_redact = self.redact
         self.cassette.oapi_unmatched = []
         self._loaded = len(self.cassette)
         try:
             seed = zlib.crc32(options.display.encode("utf-8"))
             self._stack.enter_context(rechunked_replay(options.rechunk, seed))
             self._stack.enter_context(hidden_vcr_frames())
+            self._stack.enter_context(redacted_logs(self.redact, self._log_arg))
             if self.mode == "replay" and options.block_network:
                 self._stack.enter_context(
                     block_network(
@@ -465,6 +494,17 @@ class CassetteSession:
         except BaseException:
             self.stop(save=False)
             raise
+
+    def _log_arg(self, value: Any) -> Any:
+        """A vcrpy log argument with the cassette's filters applied (on a copy)."""
+        cassette = self.cassette
+        if cassette is None:
+            return value
+        if isinstance(value, dict) and "headers" in value:
+            return cassette._before_record_response(copy.deepcopy(value))
+        if type(value).__name__ == "Request" and hasattr(value, "uri"):
+            return cassette._before_record_request(value) or value
+        return value
 
     @property
     def unmatched(self) -> list[UnmatchedRequestError]:

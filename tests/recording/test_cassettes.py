@@ -186,7 +186,7 @@ def test_load_interactions_reads_a_cassette_file(tmp_path: Path) -> None:
 def test_secret_sink_variants() -> None:
     sink = c.SecretSink()
     sink.add(["Bearer tok-123456789", "short"])
-    sink.add("session=abcdefghij; theme=dark")
+    sink.add("session=abcdefghij; theme=dark", "Cookie")  # each cookie's value is a secret
     sink.add(b"bytes-secret-value")
     sink.add(c.REDACTED)
     text = sink.scrub("tok-123456789 abcdefghij dark bytes-secret-value short")

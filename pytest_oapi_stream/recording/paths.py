@@ -8,17 +8,26 @@ import re
 from pathlib import Path
 
 _NAME_MAX = 200  # bytes; most file systems allow 255, leave room for ".yaml" and temp names
-_FORBIDDEN_IN_NAMES = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
-_FORBIDDEN_IN_NAMES = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
+#: Characters no file name may hold on some OS, and ``%`` (the escape itself).
+_FORBIDDEN_IN_NAMES = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*%]')
+#: Dots and spaces that Windows drops at the end of a name, or that hide a file (a leading dot).
+_EDGES = re.compile(r"^\.|[ .]+$")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return "".join(f"%{ord(ch):02X}" for ch in match.group())
 
 
 def safe_file_name(name: str) -> str:
-    """``name`` usable as a file name on every OS: forbidden characters become ``-``.
+    """``name`` usable as a file name on every OS, distinct names giving distinct file names.
 
-    Names longer than 200 UTF-8 bytes (long parametrize ids) are cut and get a short hash, so
-    two long ids stay distinct.
+    Forbidden characters (and ``%``) become ``%XX`` (``x/y`` -> ``x%2Fy``, ``x:y`` -> ``x%3Ay``),
+    as do a leading dot and trailing dots and spaces. Names longer than 200 UTF-8 bytes (long
+    parametrize ids) are cut and get a short hash of the whole name, so two long ids stay
+    distinct.
     """
-    cleaned = _FORBIDDEN_IN_NAMES.sub("-", name).strip(" .") or "cassette"
+    # a lone "%" is never produced otherwise: the empty name gets it
+    cleaned = _EDGES.sub(_escape, _FORBIDDEN_IN_NAMES.sub(_escape, name)) or "%"
     raw = cleaned.encode("utf-8")
     if len(raw) <= _NAME_MAX:
         return cleaned

@@ -469,7 +469,7 @@ class TestK:
     pytester.runpytest_inprocess("--oapi-record").assert_outcomes(passed=3)
     names = sorted(p.name for p in (pytester.path / "cassettes" / "test_chat").iterdir())
     names = [n for n in names if not n.endswith(".shape.yaml")]  # each cassette's shape
-    assert names == ["TestK.test_m.yaml", "test_p[a-b].yaml", "test_p[c].yaml"]
+    assert names == ["TestK.test_m.yaml", "test_p[a%2Fb].yaml", "test_p[c].yaml"]
 
 
 # ------------------------------------------------------------------------------ fixtures

@@ -540,7 +540,10 @@ def oapi_cassette(
         finally:
             del item.stash[_HANDLE]
             call = item.stash.get(_REPORTS, {}).get("call")
-            written = session.stop(save=call is not None and call.passed)
+            try:
+                written = session.stop(save=call is not None and call.passed)
+            except _c.CassetteError as exc:  # e.g. a read-only folder: one line, no traceback
+                written, problem = False, str(exc)
             change = item.stash.get(_SHAPE, None)
             if _SHAPE in item.stash:
                 del item.stash[_SHAPE]
@@ -549,6 +552,8 @@ def oapi_cassette(
                 if change.new["streams"]:
                     change.write()  # the shape file goes with the cassette it describes
             _count(stats, handle, written, item.nodeid)
+            if problem is not None:
+                pytest.fail(problem, pytrace=False)
 
 
 def _count(stats: _c.RunStats, handle: _c.CassetteHandle, written: bool, nodeid: str) -> None:

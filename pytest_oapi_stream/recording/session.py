@@ -10,6 +10,7 @@ import contextlib
 import copy
 import dataclasses
 import json
+import os
 import shlex
 import sys
 import zlib
@@ -450,6 +451,10 @@ class CassetteSession:
                 f"oapi-stream: cassette {options.display} does not exist (replay mode, "
                 f"network blocked).\nRecord it with: {options.record_command()}"
             )
+        if self.mode == "record":
+            problem = _unwritable(options.path.parent)
+            if problem:  # say so before the test spends a live request
+                raise CassetteError(self._write_error(problem))
         import vcr
 
         my_vcr = vcr.VCR()
@@ -495,6 +500,15 @@ class CassetteSession:
             self.stop(save=False)
             raise
 
+    def _write_error(self, reason: str) -> str:
+        """One line: the cassette and the folder that cannot take it, and why."""
+        options = self.options
+        folder = display_path(options.path.parent, options.rootpath)
+        return (
+            f"oapi-stream: cannot write cassette {options.display}: the folder {folder} "
+            f"is not writable ({reason}); the recording is not saved."
+        )
+
     def _log_arg(self, value: Any) -> Any:
         """A vcrpy log argument with the cassette's filters applied (on a copy)."""
         cassette = self.cassette
@@ -534,18 +548,35 @@ class CassetteSession:
             return False
         before = self.persister.writes
         if save and self.mode == "record":
-            context.__exit__(None, None, None)
-            if self.persister.writes == before:
-                # The test sent nothing: write an empty cassette, so that replay finds one.
-                self.persister.save_cassette(
-                    self.options.path, {"requests": [], "responses": []}, ReadableYamlSerializer()
-                )
+            try:
+                context.__exit__(None, None, None)
+                if self.persister.writes == before:
+                    # The test sent nothing: write an empty cassette, so that replay finds one.
+                    self.persister.save_cassette(
+                        self.options.path,
+                        {"requests": [], "responses": []},
+                        ReadableYamlSerializer(),
+                    )
+            except OSError as exc:  # a read-only folder, a full disk: one line, no traceback
+                raise CassetteError(self._write_error(exc.strerror or str(exc))) from None
         else:
             # vcrpy writes on a clean exit; an exception (record_on_exception=False) skips it.
             discard = _Discard()
             context.__exit__(_Discard, discard, None)
         self.written = self.persister.writes > before
         return self.written
+
+
+def _unwritable(folder: Path) -> str | None:
+    """Why a cassette cannot be written into ``folder`` (or its nearest existing parent)."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return "no write permission for this user"
+    return None
 
 
 class _Discard(Exception):

@@ -5,7 +5,13 @@ folder that cannot be written. pytester runs against a real loopback server.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import httpx  # noqa: F401
 import hypothesis  # noqa: F401
@@ -69,3 +75,72 @@ def test_safe_file_names_are_distinct_and_safe(a: str, b: str) -> None:
     assert (fa == fb) == (a == b)
     assert not re.search(r'[\x00-\x1f\x7f<>:"/\\|?*]', fa)
     assert fa and not fa.startswith(".") and not fa.endswith((".", " "))
+
+
+# ------------------------------------------------------------------ read-only folder
+
+ONE_TEST = "import pytest\n\n@pytest.mark.oapi\ndef test_x():\n    pass\n"
+
+
+def _run_as_nobody(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run pytest in ``folder`` as user ``nobody`` (root writes into any folder)."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: a read-only folder cannot be made")
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "HOME": str(folder)}
+    cmd = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+    return subprocess.run(
+        [*cmd, sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_read_only_cassette_folder_is_one_line_naming_it(
+    pytester: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    if os.geteuid() != 0:
+        pytester.makepyfile(test_chat=ONE_TEST)
+        folder = pytester.path / "cassettes" / "test_chat"
+        folder.mkdir(parents=True)
+        folder.chmod(0o555)
+        try:
+            result = pytester.runpytest_inprocess("--oapi-record")
+        finally:
+            folder.chmod(0o755)
+        out = result.stdout.str()
+        result.assert_outcomes(errors=1)
+    else:
+        base = Path(tempfile.mkdtemp(prefix="oapi-ro-"))
+        try:
+            base.chmod(0o755)  # nobody may read it, and write nowhere in it
+            (base / "test_chat.py").write_text(ONE_TEST)
+            (base / "cassettes" / "test_chat").mkdir(parents=True)
+            done = _run_as_nobody(base, "--oapi-record", "-W", "ignore")
+            out = done.stdout + done.stderr
+            assert "1 error" in out, out
+        finally:
+            shutil.rmtree(base)
+    lines = [line for line in out.splitlines() if "is not writable" in line]
+    assert lines == [
+        "oapi-stream: cannot write cassette cassettes/test_chat/test_x.yaml: the folder "
+        "cassettes/test_chat is not writable (no write permission for this user); the recording "
+        "is not saved."
+    ], out
+    assert "Traceback" not in out and "PermissionError" not in out
+
+
+def test_write_error_at_teardown_is_one_line(tmp_path: Path) -> None:
+    """The teardown path (the folder went read-only during the test): one line, no traceback."""
+    folder = tmp_path / "cassettes"
+    session = c.CassetteSession(c.CassetteOptions(path=folder / "t.yaml", mode="all"))
+    session.start()
+    folder.write_text("a file where the folder should be")  # mkdir then fails, even as root
+    with pytest.raises(c.CassetteError) as info:
+        session.stop(save=True)
+    assert str(info.value).startswith("oapi-stream: cannot write cassette ")
+    assert "\n" not in str(info.value) and "not writable" in str(info.value)

@@ -10,12 +10,14 @@ collect every test; their claims are merged on the controller.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..contracts.shape import is_shape_path, shape_path_for
+from ..recording.paths import STALE_TEMP_SECONDS, is_temp_file
 
 __all__ = ["Claims", "find_unused", "prune"]
 
@@ -74,7 +76,16 @@ def find_unused(claims: Claims) -> list[Path]:
                 and str(entry.resolve()) not in claims.claimed
             ):
                 out.append(entry)
+            elif entry.is_file() and is_temp_file(entry) and _stale(entry):
+                out.append(entry)  # left by an interrupted write of a cassette (kill -9)
     return out
+
+
+def _stale(path: Path) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime >= STALE_TEMP_SECONDS
+    except OSError:
+        return False
 
 
 def prune(paths: Iterable[Path]) -> list[Path]:

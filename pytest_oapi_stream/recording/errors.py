@@ -29,3 +29,7 @@ class BrokenCassetteError(CassetteError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class LeftoverTempFileWarning(UserWarning):
+    """A temporary file of an interrupted cassette write was found (and removed when stale)."""

@@ -1,4 +1,5 @@
-"""Cassette paths: one file per test, names safe on every OS, paths shown relative."""
+"""Cassette paths: one file per test, names safe on every OS, paths shown relative; the
+temporary files an interrupted write leaves beside a cassette."""
 
 from __future__ import annotations
 
@@ -65,3 +66,40 @@ def display_path(path: Path, rootpath: Path) -> str:
         return path.relative_to(rootpath).as_posix()
     except ValueError:
         return str(path)
+
+
+#: A temporary file of ``files.atomic_write_text`` older than this (seconds) was left by a write
+#: that never finished (kill -9, power loss): no write takes that long.
+STALE_TEMP_SECONDS = 60.0
+
+
+def is_temp_file(path: Path) -> bool:
+    """A temporary file of ``files.atomic_write_text`` (``.NAME.XXXXXXXX.tmp``)."""
+    return path.name.startswith(".") and path.name.endswith(".tmp") and path.name.count(".") >= 3
+
+
+def clean_leftover_temps(path: Path, now: float | None = None) -> tuple[list[Path], list[Path]]:
+    """Remove the stale temporary files an interrupted write of ``path`` left beside it.
+
+    Returns (removed, kept): files younger than :data:`STALE_TEMP_SECONDS` are kept (another
+    process may be writing ``path`` right now) for the caller to report.
+    """
+    import glob
+    import time
+
+    folder = path.parent
+    if not folder.is_dir():
+        return [], []
+    now = time.time() if now is None else now
+    removed: list[Path] = []
+    kept: list[Path] = []
+    for tmp in sorted(folder.glob(f".{glob.escape(path.name)}.*.tmp")):
+        try:
+            if now - tmp.stat().st_mtime < STALE_TEMP_SECONDS:
+                kept.append(tmp)
+                continue
+            tmp.unlink()
+            removed.append(tmp)
+        except OSError:  # gone meanwhile (another worker cleaned it), or not ours to remove
+            continue
+    return removed, kept

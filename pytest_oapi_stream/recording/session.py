@@ -13,6 +13,7 @@ import json
 import os
 import shlex
 import sys
+import warnings
 import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -25,6 +26,7 @@ from .errors import (
     BrokenCassetteError,
     CassetteError,
     CassetteMissingError,
+    LeftoverTempFileWarning,
     UnmatchedRequestError,
 )
 from .filters import (
@@ -40,7 +42,7 @@ from .filters import (
 )
 from .matching import MATCH_ON, _body_matcher, _port_matcher, _read_body
 from .network import block_network, is_loopback
-from .paths import display_path
+from .paths import clean_leftover_temps, display_path
 from .replay import rechunked_replay
 from .serializer import _SERIALIZER_NAME, AtomicPersister, ReadableYamlSerializer
 
@@ -451,6 +453,7 @@ class CassetteSession:
                 f"oapi-stream: cassette {options.display} does not exist (replay mode, "
                 f"network blocked).\nRecord it with: {options.record_command()}"
             )
+        self._report_leftover_temps()
         if self.mode == "record":
             problem = _unwritable(options.path.parent)
             if problem:  # say so before the test spends a live request
@@ -499,6 +502,26 @@ class CassetteSession:
         except BaseException:
             self.stop(save=False)
             raise
+
+    def _report_leftover_temps(self) -> None:
+        """Remove what an interrupted write of this cassette left; warn about each file."""
+        options = self.options
+        removed, kept = clean_leftover_temps(options.path)
+        for tmp in removed:
+            warnings.warn(
+                f"oapi-stream: removed {display_path(tmp, options.rootpath)}, left by an "
+                f"interrupted write of cassette {options.display} (the cassette was kept)",
+                LeftoverTempFileWarning,
+                stacklevel=2,
+            )
+        for tmp in kept:
+            warnings.warn(
+                f"oapi-stream: {display_path(tmp, options.rootpath)} is a temporary file of "
+                f"cassette {options.display} being written now or just left by an interrupted "
+                "write; kept (the next run removes it once it is a minute old)",
+                LeftoverTempFileWarning,
+                stacklevel=2,
+            )
 
     def _write_error(self, reason: str) -> str:
         """One line: the cassette and the folder that cannot take it, and why."""

@@ -144,3 +144,39 @@ def test_write_error_at_teardown_is_one_line(tmp_path: Path) -> None:
         session.stop(save=True)
     assert str(info.value).startswith("oapi-stream: cannot write cassette ")
     assert "\n" not in str(info.value) and "not writable" in str(info.value)
+
+
+# ------------------------------------------------------------------ leftover temp files
+
+
+def test_leftover_temp_files_are_removed_and_reported_by_the_next_run(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_chat=ONE_TEST)
+    pytester.runpytest_inprocess("--oapi-record").assert_outcomes(passed=1)
+    folder = pytester.path / "cassettes" / "test_chat"
+    cassette = (folder / "test_x.yaml").read_text()
+    stale = folder / ".test_x.yaml.k3j9x2ab.tmp"  # what kill -9 during a write leaves
+    stale.write_text("half a cassette")
+    os.utime(stale, (1_000_000_000, 1_000_000_000))
+    fresh = folder / ".test_x.yaml.q8w7e6rt.tmp"  # another process may be writing it now
+    fresh.write_text("being written")
+    orphan = folder / ".test_gone.yaml.a1b2c3d4.tmp"  # of a cassette no test opens any more
+    orphan.write_text("x")
+    os.utime(orphan, (1_000_000_000, 1_000_000_000))
+    result = pytester.runpytest_inprocess()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*LeftoverTempFileWarning: oapi-stream: removed cassettes/test_chat/.test_x.yaml."
+            "k3j9x2ab.tmp, left by an interrupted write of cassette "
+            "cassettes/test_chat/test_x.yaml (the cassette was kept)",
+            "*.test_x.yaml.q8w7e6rt.tmp is a temporary file of cassette*kept*",
+            "unused cassettes (no collected test uses them): "
+            "cassettes/test_chat/.test_gone.yaml.a1b2c3d4.tmp",
+        ]
+    )
+    assert not stale.exists() and fresh.exists()
+    assert (folder / "test_x.yaml").read_text() == cassette
+    pytester.runpytest_inprocess("--oapi-prune").assert_outcomes(passed=1)
+    assert not orphan.exists()

@@ -508,6 +508,7 @@ def oapi_cassette(
             *marker.get("filter_body_fields", ()),
         ),
         vcr_config=dict(oapi_vcr_config or {}),
+        shared="cassette" in marker,  # may hold other tests' interactions: merge, never replace
     )
     checks = _c.CheckOptions(
         profile=marker.get("profile", settings.profile),

@@ -100,3 +100,19 @@ def _port_matcher(r1: Any, r2: Any) -> None:
 
 
 _port_matcher.__name__ = "port"  # vcrpy names a failing matcher by its __name__
+
+
+def request_key(request: Any) -> tuple[Any, ...]:
+    """What :data:`MATCH_ON` compares, as one value: two requests with equal keys match."""
+    host = str(request.host or "").lower()
+    port = "loopback" if is_loopback(host) else request.port
+    query = tuple(sorted(request.query or ()))
+    return (
+        str(request.method).upper(),
+        request.scheme,
+        host,
+        port,
+        request.path,
+        query,
+        canonical_json_body(_read_body(request)),
+    )

@@ -7,10 +7,11 @@ temporary file in the same folder and then ``os.replace``, after scrubbing the s
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import yaml
 from .errors import BrokenCassetteError
 from .files import atomic_write_text, cassette_problem
 from .filters import SecretSink
+from .matching import request_key
 
 _SERIALIZER_NAME = "oapi_yaml"
 _HEADER_COMMENT = (
@@ -186,13 +188,21 @@ class AtomicPersister:
     """vcrpy persister: UTF-8 files, atomic writes, secrets scrubbed, loading can be switched off.
 
     ``load=False`` makes every cassette look absent (record-all and live modes start empty,
-    so a corrupt old cassette cannot break a re-recording).
+    so a corrupt old cassette cannot break a re-recording). ``merge=True`` (a cassette shared
+    by several tests through ``cassette=``) keeps what the file holds: each interaction whose
+    request was recorded again is replaced, the others stay; the read and the write happen
+    under a lock on the folder, so xdist workers recording the same cassette lose nothing.
     """
 
-    def __init__(self, secrets: SecretSink | None = None, *, load: bool = True) -> None:
+    def __init__(
+        self, secrets: SecretSink | None = None, *, load: bool = True, merge: bool = False
+    ) -> None:
         self.secrets = secrets if secrets is not None else SecretSink()
         self.load = load
+        self.merge = merge
         self.writes = 0
+        #: Interactions kept from the file by the last merged write.
+        self.kept = 0
 
     def load_cassette(self, cassette_path: str | os.PathLike[str], serializer: Any) -> Any:
         """Read and deserialize a cassette; vcrpy's ``CassetteNotFoundError`` when absent.
@@ -202,31 +212,90 @@ class AtomicPersister:
         invalid YAML raises ``yaml.YAMLError``.
         """
         from vcr.persisters.filesystem import CassetteNotFoundError
-        from vcr.serialize import deserialize
 
         path = Path(cassette_path)
         if not self.load or not path.is_file():
             raise CassetteNotFoundError()
-        try:
-            data = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise BrokenCassetteError(f"cannot read ({exc})") from None
-        doc = serializer.deserialize(data) if data.strip() else None
-        problem = cassette_problem(doc)
-        if problem is not None:
-            raise BrokenCassetteError(problem)
-        return deserialize(data, _Parsed(doc))
+        return _read_pairs(path, serializer)
 
     def save_cassette(
         self, cassette_path: str | os.PathLike[str], cassette_dict: Any, serializer: Any
     ) -> None:
-        """Serialize, scrub the secrets seen, then write atomically."""
+        """Serialize, scrub the secrets seen, then write atomically (merged when shared)."""
+        path = Path(cassette_path)
+        if not self.merge:
+            self._write(path, cassette_dict, serializer)
+            return
+        with folder_lock(path.parent):
+            self._write(path, self._merged(path, cassette_dict, serializer), serializer)
+
+    def _merged(self, path: Path, cassette_dict: Any, serializer: Any) -> dict[str, Any]:
+        """The file's interactions whose request was not recorded again, then the new ones."""
+        requests = list(cassette_dict.get("requests", ()))
+        responses = list(cassette_dict.get("responses", ()))
+        try:
+            old_requests, old_responses, *_ = _read_pairs(path, serializer)
+        except (OSError, BrokenCassetteError, yaml.YAMLError, ValueError):
+            old_requests, old_responses = [], []  # nothing readable to keep
+        new_keys = {request_key(r) for r in requests}
+        kept = [
+            (r, s)
+            for r, s in zip(old_requests, old_responses, strict=False)
+            if request_key(r) not in new_keys
+        ]
+        self.kept = len(kept)
+        return {
+            **cassette_dict,
+            "requests": [r for r, _ in kept] + requests,
+            "responses": [s for _, s in kept] + responses,
+        }
+
+    def _write(self, path: Path, cassette_dict: Any, serializer: Any) -> None:
         from vcr.serialize import serialize
 
         hosts = [getattr(r, "host", "") for r in cassette_dict.get("requests", ())]
         text = self.secrets.scrub(serialize(cassette_dict, serializer), hosts=hosts)
-        atomic_write_text(Path(cassette_path), text)
+        atomic_write_text(path, text)
         self.writes += 1
+
+
+def _read_pairs(path: Path, serializer: Any) -> Any:
+    """vcrpy's ``(requests, responses)`` of a cassette file, or :class:`BrokenCassetteError`."""
+    from vcr.persisters.filesystem import CassetteNotFoundError
+    from vcr.serialize import deserialize
+
+    try:
+        data = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CassetteNotFoundError() from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BrokenCassetteError(f"cannot read ({exc})") from None
+    doc = serializer.deserialize(data) if data.strip() else None
+    problem = cassette_problem(doc)
+    if problem is not None:
+        raise BrokenCassetteError(problem)
+    return deserialize(data, _Parsed(doc))
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """An exclusive lock on ``folder`` (``flock`` on its descriptor) while active.
+
+    Serialises the read-merge-write of a shared cassette between processes (xdist workers)
+    without leaving a lock file behind. Where ``fcntl`` is missing (Windows) it is a no-op.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 class _Parsed:

@@ -168,6 +168,9 @@ class CassetteOptions:
     filter_headers: tuple[Any, ...] = ()
     filter_query_parameters: tuple[Any, ...] = ()
     filter_body_fields: tuple[str, ...] = ()
+    #: The cassette was named with ``cassette=`` and may hold other tests' interactions:
+    #: recording merges into it instead of replacing it.
+    shared: bool = False
     vcr_config: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
@@ -438,7 +441,9 @@ class CassetteSession:
         self.secrets = SecretSink()
         #: The cassette's filters for free text: messages, report sections, log lines.
         self.redact = Redactor(self.secrets, query_names(options))
-        self.persister = AtomicPersister(self.secrets, load=self.mode == "replay")
+        self.persister = AtomicPersister(
+            self.secrets, load=self.mode == "replay", merge=options.shared
+        )
         self.cassette: Any = None
         self._context: Any = None
         self._stack = contextlib.ExitStack()

@@ -5,6 +5,7 @@ folder that cannot be written. pytester runs against a real loopback server.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -180,3 +181,48 @@ def test_leftover_temp_files_are_removed_and_reported_by_the_next_run(
     assert (folder / "test_x.yaml").read_text() == cassette
     pytester.runpytest_inprocess("--oapi-prune").assert_outcomes(passed=1)
     assert not orphan.exists()
+
+
+# ------------------------------------------------------------------ shared cassettes
+
+SHARED = (
+    SDK
+    + """
+
+@pytest.mark.oapi(cassette="shared/common")
+@pytest.mark.parametrize("prompt", ["a", "b", "c", "d"])
+def test_shared(prompt):
+    assert ask(prompt) == "Hello there!"
+"""
+)
+LEAN = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:anyio")
+
+
+def _interaction_prompts(path: Path) -> list[str]:
+    return sorted(
+        json.loads(i.request_body or b"{}")["messages"][0]["content"]
+        for i in c.load_interactions(path)
+    )
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_tests_sharing_a_cassette_keep_every_interaction(
+    pytester: pytest.Pytester, server: OAPIServer, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    pytester.makepyfile(test_chat=SHARED)
+    path = pytester.path / "cassettes" / "shared" / "common.yaml"
+    if workers:
+        pytest.importorskip("xdist")
+        run = pytester.runpytest_subprocess
+        extra: tuple[str, ...] = ("-n", str(workers), *LEAN)
+    else:
+        run = pytester.runpytest_inprocess
+        extra = ()
+    run("--oapi-record", *extra).assert_outcomes(passed=4)
+    assert _interaction_prompts(path) == ["a", "b", "c", "d"]
+    if not workers:  # re-recording one test replaces its own interaction, keeps the others'
+        run("--oapi-record", "-k", "b").assert_outcomes(passed=1)
+        assert _interaction_prompts(path) == ["a", "b", "c", "d"]
+    server.stop()
+    monkeypatch.delenv("OPENAI_API_KEY")
+    run(*extra).assert_outcomes(passed=4)

@@ -79,7 +79,8 @@ _SHAPE = pytest.StashKey[Any]()  # shape_diff.ShapeChange of a recording, writte
 _RECORDED = pytest.StashKey[set[Path]]()  # cassettes written in this run (shared ones too)
 _CLAIMS = pytest.StashKey[Any]()  # unused.Claims: cassettes the collected tests use
 _DESELECTED = pytest.StashKey[list[pytest.Item]]()
-_UNUSED = pytest.StashKey[tuple[list[Path], list[Path]]]()  # (unused cassettes, files pruned)
+# (unused cassettes, files pruned, why the run was partial or None)
+_UNUSED = pytest.StashKey[tuple[list[Path], list[Path], str | None]]()
 _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 
 
@@ -465,16 +466,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def _unused_lines(config: pytest.Config) -> list[str]:
-    unused, pruned = config.stash.get(_UNUSED, ([], []))
-    shown = [_c.display_path(p, config.rootpath) for p in unused]
-    if pruned:
-        return [f"pruned {len(unused)} unused cassette(s): " + ", ".join(shown)]
-    if unused:
-        return [
-            f"unused cassettes (no collected test uses them): {', '.join(shown)}",
-            "next: pytest --oapi-prune   (deletes them and their .shape.yaml)",
-        ]
-    return []
+    from .unused import unused_lines
+
+    unused, pruned, partial = config.stash.get(_UNUSED, ([], [], None))
+    asked = bool(config.getoption("oapi_prune", False))
+    return unused_lines(unused, pruned, partial, asked, config.rootpath)
 
 
 @pytest.fixture
@@ -628,11 +624,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if _CLAIMS in config.stash:
             config.workeroutput["oapi_stream_claims"] = config.stash[_CLAIMS].to_dict()  # type: ignore[attr-defined]
     elif _CLAIMS in config.stash and exitstatus in (0, 1, 5):  # not after errors, ^C
-        from .unused import find_unused, prune
+        from .unused import find_unused, partial_run, prune
 
         unused = find_unused(config.stash[_CLAIMS])
-        pruned = prune(unused) if config.getoption("oapi_prune", False) else []
-        config.stash[_UNUSED] = (unused, pruned)
+        partial = partial_run(config)  # a test not collected may claim them: never delete then
+        asked = config.getoption("oapi_prune", False)
+        pruned = prune(unused) if asked and partial is None else []
+        config.stash[_UNUSED] = (unused, pruned, partial)
 
 
 @pytest.hookimpl(optionalhook=True)

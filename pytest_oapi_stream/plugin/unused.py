@@ -19,7 +19,7 @@ from typing import Any
 from ..contracts.shape import is_shape_path, shape_path_for
 from ..recording.paths import STALE_TEMP_SECONDS, is_temp_file
 
-__all__ = ["Claims", "find_unused", "prune"]
+__all__ = ["Claims", "find_unused", "partial_run", "prune", "unused_lines"]
 
 _CASSETTE_SUFFIXES = (".yaml", ".yml")
 
@@ -97,3 +97,79 @@ def prune(paths: Iterable[Path]) -> list[Path]:
                 target.unlink()
                 deleted.append(target)
     return deleted
+
+
+def partial_run(config: Any) -> str | None:
+    """Why this run did not collect every test of the suite, or None when it did.
+
+    Only a run over the whole suite proves that no test names a cassette with ``cassette=``:
+    a test in a module this run did not collect may claim a file in a collected module's
+    folder (``pytest tests/test_a.py`` cannot see ``tests/test_b.py``'s claims).
+    """
+    for option, name in (
+        ("ignore", "--ignore"),
+        ("ignore_glob", "--ignore-glob"),
+        ("lf", "--lf"),
+        ("stepwise", "--sw"),
+    ):
+        if config.getoption(option, None):
+            return f"{name} was given"
+    rootpath = Path(config.rootpath).resolve()
+    invoked = Path(config.invocation_params.dir)
+    source = getattr(config, "args_source", None)
+    kind = getattr(source, "name", "")
+    if kind == "TESTPATHS":
+        return None
+    if kind == "INVOCATION_DIR":
+        here = invoked.resolve()
+        if here == rootpath or here in rootpath.parents:
+            return None
+        return "it ran from a subfolder of the rootdir"
+    testpaths = {
+        (rootpath / t).resolve() for t in (config.getini("testpaths") or []) if "*" not in t
+    }
+    given: set[Path] = set()
+    for arg in config.args:
+        if "::" in str(arg):
+            return "node ids were given"
+        path = (invoked / str(arg)).resolve()
+        if path == rootpath or path in rootpath.parents:
+            return None
+        given.add(path)
+    if testpaths and testpaths <= given:
+        return None
+    return "paths were given"
+
+
+def unused_lines(
+    unused: list[Path], pruned: list[Path], partial: str | None, prune_asked: bool, rootpath: Path
+) -> list[str]:
+    """The summary lines about unused cassettes: pruned, kept (and why), or the next step."""
+
+    def shown(paths: list[Path]) -> str:
+        out = []
+        for p in paths:
+            try:
+                out.append(p.relative_to(rootpath).as_posix())
+            except ValueError:
+                out.append(str(p))
+        return ", ".join(out)
+
+    if pruned:
+        return [f"pruned {len(unused)} unused cassette(s): {shown(unused)}"]
+    if not unused:
+        return []
+    lines = [f"unused cassettes (no collected test uses them): {shown(unused)}"]
+    if prune_asked and partial is not None:
+        lines.append(
+            f"kept all {len(unused)}: this run did not collect every test ({partial}), and a "
+            "test it did not collect may name them with cassette=; run pytest --oapi-prune "
+            "over the whole suite to delete the ones no test uses"
+        )
+    elif partial is not None:
+        lines.append(
+            "next: pytest --oapi-prune   (over the whole suite: deletes them and their .shape.yaml)"
+        )
+    else:
+        lines.append("next: pytest --oapi-prune   (deletes them and their .shape.yaml)")
+    return lines

@@ -226,3 +226,44 @@ def test_tests_sharing_a_cassette_keep_every_interaction(
     server.stop()
     monkeypatch.delenv("OPENAI_API_KEY")
     run(*extra).assert_outcomes(passed=4)
+
+
+# ------------------------------------------------------------------ prune
+
+
+def test_prune_never_deletes_a_cassette_claimed_by_a_test_not_collected(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeini("[pytest]\n")
+    pytester.mkpydir("tests")
+    (pytester.path / "tests" / "test_a.py").write_text(ONE_TEST)
+    (pytester.path / "tests" / "test_b.py").write_text(
+        "import pytest\n\n@pytest.mark.oapi(cassette='tests/test_a/from_b')\n"
+        "def test_b():\n    pass\n"
+    )
+    pytester.runpytest_inprocess("--oapi-record").assert_outcomes(passed=2)
+    folder = pytester.path / "cassettes" / "tests" / "test_a"
+    from_b = folder / "from_b.yaml"
+    assert from_b.is_file() and (folder / "test_x.yaml").is_file()
+    gone = folder / "test_gone.yaml"  # the cassette of a test that was deleted
+    gone.write_text("version: 1\ninteractions: []\n")
+
+    result = pytester.runpytest_inprocess("tests/test_a.py", "--oapi-prune")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "unused cassettes (no collected test uses them): cassettes/tests/test_a/from_b.yaml, "
+            "cassettes/tests/test_a/test_gone.yaml",
+            "kept all 2: this run did not collect every test (paths were given), and a test it "
+            "did not collect may name them with cassette=; run pytest --oapi-prune over the "
+            "whole suite to delete the ones no test uses",
+        ]
+    )
+    assert from_b.is_file() and gone.is_file()
+
+    result = pytester.runpytest_inprocess("--oapi-prune")  # the whole suite: provably unused
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        ["pruned 1 unused cassette(s): cassettes/tests/test_a/test_gone.yaml"]
+    )
+    assert from_b.is_file() and not gone.exists()

@@ -106,6 +106,7 @@ class SecretSink:
 
     def __init__(self) -> None:
         self._values: set[str] = set()
+        self._fields: set[tuple[str, str]] = set()  # (key, value) of redacted body fields
 
     def add(self, value: Any, name: str = "") -> None:
         """Remember ``value`` (a header value, a list of them, a query value) as a secret.
@@ -138,7 +139,18 @@ class SecretSink:
         self._values.update(c for c in candidates if len(c) >= _MIN_SECRET_LEN and c != REDACTED)
 
     def __len__(self) -> int:
-        return len(self._values)
+        return len(self._values) + len(self._fields)
+
+    def add_field(self, key: str, value: str) -> None:
+        """Remember a redacted request-body field: scrubbed where ``"key": "value"`` is echoed.
+
+        A body field (``user``, ``metadata``) may hold an everyday word; scrubbing it as a
+        substring could rewrite a stream (``"role":"assistant"``), so only the same key with
+        the same string value is replaced (a provider echoing ``"user": "..."`` is caught).
+        """
+        if len(value) >= _MIN_SECRET_LEN and value != REDACTED:
+            encoded = json.dumps(value, ensure_ascii=False)[1:-1]
+            self._fields.add((json.dumps(key, ensure_ascii=False)[1:-1], encoded))
 
     def scrub(self, text: str, hosts: Iterable[str] = ()) -> str:
         """``text`` with every remembered secret replaced by :data:`REDACTED`, longest first.
@@ -150,6 +162,10 @@ class SecretSink:
         for value in sorted(self._values, key=len, reverse=True):
             if value in text and not any(value.lower() in h for h in keep):
                 text = text.replace(value, REDACTED)
+        for key, value in sorted(self._fields, key=lambda kv: len(kv[1]), reverse=True):
+            if value in text:
+                pattern = rf'("{re.escape(key)}"\s*:\s*)"{re.escape(value)}"'
+                text = re.sub(pattern, lambda m: f'{m.group(1)}"{REDACTED}"', text)
         return text
 
 
@@ -225,17 +241,19 @@ def _parse_path(path: str) -> list[str]:
     return [p for p in path.strip().split(".") if p]
 
 
-def _redact_path(node: Any, parts: Sequence[str], secrets: SecretSink) -> tuple[Any, bool]:
+def _redact_path(
+    node: Any, parts: Sequence[str], secrets: SecretSink, key: str = ""
+) -> tuple[Any, bool]:
     """``node`` with the field(s) at ``parts`` (``*`` = any key or item) replaced."""
     if not parts:
-        _remember_leaves(node, secrets)
+        _remember_leaves(node, secrets, key)
         return REDACTED, True
     head, rest = parts[0], parts[1:]
     changed = False
     if isinstance(node, dict):
         keys = list(node) if head == "*" else [head] if head in node else []
-        for key in keys:
-            node[key], hit = _redact_path(node[key], rest, secrets)
+        for name in keys:
+            node[name], hit = _redact_path(node[name], rest, secrets, str(name))
             changed |= hit
     elif isinstance(node, list):
         if head == "*":
@@ -245,20 +263,21 @@ def _redact_path(node: Any, parts: Sequence[str], secrets: SecretSink) -> tuple[
         else:
             indexes = range(0)
         for i in indexes:
-            node[i], hit = _redact_path(node[i], rest, secrets)
+            node[i], hit = _redact_path(node[i], rest, secrets, key)
             changed |= hit
     return node, changed
 
 
-def _remember_leaves(node: Any, secrets: SecretSink) -> None:
+def _remember_leaves(node: Any, secrets: SecretSink, key: str) -> None:
+    """Remember the string leaves of a redacted field with the key that holds each."""
     if isinstance(node, dict):
-        for value in node.values():
-            _remember_leaves(value, secrets)
+        for name, value in node.items():
+            _remember_leaves(value, secrets, str(name))
     elif isinstance(node, list):
         for value in node:
-            _remember_leaves(value, secrets)
-    elif isinstance(node, str):
-        secrets.add(node)
+            _remember_leaves(value, secrets, key)
+    elif isinstance(node, str) and key:
+        secrets.add_field(key, node)
 
 
 def redact_body_fields(body: bytes | str | None, paths: Sequence[str], secrets: SecretSink) -> Any:

@@ -171,9 +171,20 @@ def test_body_fields_redacted_by_path() -> None:
     )
     assert b"SECRET" not in out
     assert b'"metadata":{"a":"REDACTED","b":"REDACTED"}' in out and b'"content":"Hi"' in out
-    assert sink.scrub("echo user-SECRET-0123") == "echo REDACTED"
+    assert sink.scrub('{"user":"user-SECRET-0123"}') == '{"user":"REDACTED"}'  # echoed back
+    assert sink.scrub("not-user-SECRET-0123s") == "not-user-SECRET-0123s"  # never a substring
     assert filters.redact_body_fields(body, ["absent"], sink) is body
     assert filters.redact_body_fields(b"not json", ["user"], sink) == b"not json"
+
+
+def test_a_redacted_everyday_word_never_rewrites_the_stream() -> None:
+    sink = c.SecretSink()
+    body = b'{"user":"assistant","metadata":{"tier":"assistant-v2"}}'
+    filters.redact_body_fields(body, ["user", "metadata"], sink)
+    sse = 'data: {"delta":{"role":"assistant","content":"an assistant-v2"}}'
+    assert sink.scrub(sse) == sse  # the same words under other keys are not secrets
+    echoed = '{"user": "assistant", "metadata": {"tier":"assistant-v2"}}'
+    assert sink.scrub(echoed) == '{"user": "REDACTED", "metadata": {"tier":"REDACTED"}}'
 
 
 def test_redactor_applies_the_cassette_filters_to_text() -> None:

@@ -217,3 +217,22 @@ def test_hash_n_is_the_interaction_index_in_the_cli_and_the_plugin(
     path = _cassette(pytester, "test_hello")
     assert main(["check", str(path)]) == 0
     assert f"{path} #1" in capsys.readouterr().out
+
+
+def test_vcrpy_frames_are_hidden_only_while_a_cassette_is_open(tmp_path: Path) -> None:
+    import sys
+
+    from pytest_oapi_stream.recording import cassettes as c
+
+    session = c.CassetteSession(c.CassetteOptions(path=tmp_path / "c.yaml", mode="all"))
+    session.start()
+    try:
+        hidden = [m for n, m in sys.modules.items() if n.startswith("vcr.") and m is not None]
+        assert any("__tracebackhide__" in vars(m) for m in hidden)
+    finally:
+        session.stop(save=False)
+    assert not any(
+        "__tracebackhide__" in vars(m)
+        for n, m in list(sys.modules.items())
+        if (n == "vcr" or n.startswith("vcr.")) and m is not None
+    )

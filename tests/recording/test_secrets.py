@@ -7,6 +7,7 @@ response header is needed that the fake provider does not send).
 from __future__ import annotations
 
 import http.server
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,8 @@ import openai
 import pytest
 import requests
 import vcr  # noqa: F401
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pytest_oapi_stream.chat.profiles import PROFILES
 from pytest_oapi_stream.recording import cassettes as c
@@ -256,3 +259,36 @@ def test_bad_filter_body_fields_marker_is_a_usage_error(pytester: pytest.Pyteste
     result.stderr.fnmatch_lines(
         ["*(filter_body_fields=...) must be a list of field paths, not [[]5[]]*"]
     )
+
+
+_WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-.", min_size=1, max_size=20)
+
+
+@given(st.lists(_WORDS, min_size=1, max_size=4), st.lists(_WORDS, max_size=6))
+def test_scrubbing_never_touches_a_host(labels: list[str], secrets: list[str]) -> None:
+    host = ".".join(labels)
+    sink = c.SecretSink()
+    for secret in secrets:
+        sink.add(secret)
+        sink.add(f"A={secret}; Domain={host}; Path=/v1", "set-cookie")
+    uri = f"https://{host}/v1/chat/completions"
+    assert sink.scrub(uri, hosts=[host]).startswith(f"https://{host}/")
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+        lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=6), kids),
+        max_leaves=12,
+    ),
+    st.lists(st.sampled_from(["user", "*", "metadata.*", "a.0", "*.*", "x.*.y"]), max_size=3),
+)
+def test_body_redaction_keeps_valid_json_of_the_same_structure(doc: Any, paths: list[str]) -> None:
+    body = json.dumps({"user": "u", "metadata": {"k": "v"}, "doc": doc}).encode()
+    out = filters.redact_body_fields(body, paths, c.SecretSink())
+    parsed = json.loads(out)
+    assert isinstance(parsed, dict)
+    if "*" in paths:
+        assert set(parsed.values()) == {"REDACTED"}
+    if "user" in paths:
+        assert parsed["user"] == "REDACTED"

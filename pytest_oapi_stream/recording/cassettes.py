@@ -36,6 +36,7 @@ from .errors import (
     BrokenCassetteError,
     CassetteError,
     CassetteMissingError,
+    LeftoverTempFileWarning,
     NetworkBlockedError,
     UnmatchedRequestError,
     VcrInternalsError,
@@ -45,10 +46,11 @@ from .filters import (
     DEFAULT_FILTER_HEADERS,
     DEFAULT_FILTER_QUERY_PARAMETERS,
     REDACTED,
+    Redactor,
     SecretSink,
 )
 from .filters import _filter_entries as _filter_entries  # tests use it
-from .matching import MATCH_ON, canonical_json_body, json_body_matcher
+from .matching import MATCH_ON, canonical_json_body, json_body_matcher, loopback_port_matcher
 from .network import block_network
 from .paths import default_cassette_path, display_path, resolve_cassette_path, safe_file_name
 from .replay import RECHUNK_STRATEGIES, rechunk, rechunked_replay
@@ -86,8 +88,10 @@ __all__ = [
     "CassetteSession",
     "CheckOptions",
     "Interaction",
+    "LeftoverTempFileWarning",
     "NetworkBlockedError",
     "ReadableYamlSerializer",
+    "Redactor",
     "RunStats",
     "SecretSink",
     "UnmatchedRequestError",
@@ -101,6 +105,7 @@ __all__ = [
     "fix_record_flag",
     "json_body_matcher",
     "load_interactions",
+    "loopback_port_matcher",
     "rechunk",
     "rechunked_replay",
     "resolve_cassette_path",

@@ -195,6 +195,12 @@ class CassetteOptions:
             return "record"
         return "replay"
 
+    @property
+    def adds_episodes(self) -> bool:
+        """A shared cassette under ``missing`` that exists: replay what it holds, record the
+        requests it lacks, merge them in (other tests' parts were recorded before)."""
+        return self.mode == "missing" and self.shared and self.exists
+
     def record_command(self) -> str:
         """The command that records this cassette again (for messages)."""
         target = f" {shlex.quote(self.nodeid)}" if self.nodeid else ""
@@ -217,7 +223,9 @@ FORBIDDEN_VCR_KEYS = frozenset(
 )
 
 
-def _vcr_kwargs(options: CassetteOptions, secrets: SecretSink) -> dict[str, Any]:
+def _vcr_kwargs(
+    options: CassetteOptions, secrets: SecretSink, episodes: bool = False
+) -> dict[str, Any]:
     user = dict(options.vcr_config)
     bad = sorted(FORBIDDEN_VCR_KEYS & set(user))
     if bad:
@@ -239,7 +247,11 @@ def _vcr_kwargs(options: CassetteOptions, secrets: SecretSink) -> dict[str, Any]
     before_request = _hooks(user.pop("before_record_request", user.pop("before_record", None)))
     plain_header_names = [h if isinstance(h, str) else h[0] for h in header_names]
     return {
-        "record_mode": "none" if options.effective_mode == "replay" else "all",
+        "record_mode": "new_episodes"
+        if episodes
+        else "none"
+        if options.effective_mode == "replay"
+        else "all",
         "match_on": tuple(user.pop("match_on", MATCH_ON)),
         "filter_headers": _filter_entries(header_names, secrets),
         "filter_query_parameters": _filter_entries(query_names, secrets),
@@ -254,7 +266,7 @@ def _vcr_kwargs(options: CassetteOptions, secrets: SecretSink) -> dict[str, Any]
         ],
         "decode_compressed_response": user.pop("decode_compressed_response", True),
         "record_on_exception": False,
-        "drop_unused_requests": options.effective_mode != "replay",
+        "drop_unused_requests": options.effective_mode != "replay" and not episodes,
         **user,
     }
 
@@ -437,12 +449,13 @@ class CassetteSession:
 
     def __init__(self, options: CassetteOptions) -> None:
         self.options = options
-        self.mode = options.effective_mode
+        self._episodes = options.adds_episodes
+        self._mode = "record" if self._episodes else options.effective_mode
         self.secrets = SecretSink()
         #: The cassette's filters for free text: messages, report sections, log lines.
         self.redact = Redactor(self.secrets, query_names(options))
         self.persister = AtomicPersister(
-            self.secrets, load=self.mode == "replay", merge=options.shared
+            self.secrets, load=self._mode == "replay" or self._episodes, merge=options.shared
         )
         self.cassette: Any = None
         self._context: Any = None
@@ -453,13 +466,13 @@ class CassetteSession:
     def start(self) -> None:
         """Load the cassette and patch the HTTP clients; raises :class:`CassetteMissingError`."""
         options = self.options
-        if self.mode == "replay" and not options.exists and not options.path.is_file():
+        if self._mode == "replay" and not options.exists and not options.path.is_file():
             raise CassetteMissingError(
                 f"oapi-stream: cassette {options.display} does not exist (replay mode, "
                 f"network blocked).\nRecord it with: {options.record_command()}"
             )
         self._report_leftover_temps()
-        if self.mode == "record":
+        if self._mode == "record":
             problem = _unwritable(options.path.parent)
             if problem:  # say so before the test spends a live request
                 raise CassetteError(self._write_error(problem))
@@ -470,7 +483,7 @@ class CassetteSession:
         my_vcr.register_matcher("oapi_body", _body_matcher)
         my_vcr.register_matcher("oapi_port", _port_matcher)
         my_vcr.register_persister(self.persister)
-        kwargs = _vcr_kwargs(options, self.secrets)
+        kwargs = _vcr_kwargs(options, self.secrets, self._episodes)
         config = my_vcr.get_merged_config(
             path=str(options.path), serializer=_SERIALIZER_NAME, **kwargs
         )
@@ -497,7 +510,7 @@ class CassetteSession:
             self._stack.enter_context(rechunked_replay(options.rechunk, seed))
             self._stack.enter_context(hidden_vcr_frames())
             self._stack.enter_context(redacted_logs(self.redact, self._log_arg))
-            if self.mode == "replay" and options.block_network:
+            if self._mode == "replay" and options.block_network:
                 self._stack.enter_context(
                     block_network(
                         f"Test {options.nodeid or '?'} replays cassette {options.display}; "
@@ -549,6 +562,19 @@ class CassetteSession:
         return value
 
     @property
+    def mode(self) -> str:
+        """``replay``, ``record`` or ``live``: what this cassette does (did) in this test.
+
+        A shared cassette under ``--oapi-record=missing`` records only the requests it lacks;
+        until it has recorded one (and after, if it recorded none) it is replaying.
+        """
+        if self._episodes and not (
+            self.cassette is not None and len(self.cassette.data) > self._loaded
+        ):
+            return "replay"
+        return self._mode
+
+    @property
     def unmatched(self) -> list[UnmatchedRequestError]:
         """Requests that found no response (in replay mode), in order."""
         return list(self.cassette.oapi_unmatched) if self.cassette is not None else []
@@ -575,10 +601,10 @@ class CassetteSession:
         if context is None:
             return False
         before = self.persister.writes
-        if save and self.mode == "record":
+        if save and self._mode == "record":
             try:
                 context.__exit__(None, None, None)
-                if self.persister.writes == before:
+                if self.persister.writes == before and not self._episodes:
                     # The test sent nothing: write an empty cassette, so that replay finds one.
                     self.persister.save_cassette(
                         self.options.path,

@@ -267,3 +267,24 @@ def test_prune_never_deletes_a_cassette_claimed_by_a_test_not_collected(
         ["pruned 1 unused cassette(s): cassettes/tests/test_a/test_gone.yaml"]
     )
     assert from_b.is_file() and not gone.exists()
+
+
+def test_record_missing_adds_a_new_tests_part_to_a_shared_cassette(
+    pytester: pytest.Pytester, server: OAPIServer
+) -> None:
+    pytester.makepyfile(test_chat=SHARED)
+    path = pytester.path / "cassettes" / "shared" / "common.yaml"
+    ids = ["test_chat.py::test_shared[a]", "test_chat.py::test_shared[b]"]
+    pytester.runpytest_inprocess("--oapi-record", *ids).assert_outcomes(passed=2)
+    assert _interaction_prompts(path) == ["a", "b"]
+    before = len(server.requests)
+    result = pytester.runpytest_inprocess("--oapi-record=missing")
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["cassettes: 2 replayed, 2 recorded, 0 missing"])
+    assert _interaction_prompts(path) == ["a", "b", "c", "d"]
+    assert len(server.requests) - before == 2  # only c and d reached the endpoint
+    text = path.read_text()
+    result = pytester.runpytest_inprocess("--oapi-record=missing")  # nothing left to record
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["cassettes: 4 replayed, 0 recorded, 0 missing"])
+    assert path.read_text() == text and len(server.requests) - before == 2

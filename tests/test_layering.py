@@ -15,7 +15,7 @@ import pytest
 PKG = Path(__file__).resolve().parents[1] / "pytest_oapi_stream"
 
 LAYERS = {
-    "core": {"core.sse", "core.sources", "core.report"},
+    "core": {"core.sse", "core.sources", "core.report", "core.rules", "core.lenient"},
     "surface": {
         "chat.models",
         "chat.parse",

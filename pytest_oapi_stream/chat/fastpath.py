@@ -74,7 +74,7 @@ CHUNK_CHECKS: tuple[str, ...] = (
 
 #: The per-event checks of ``rules`` that :func:`plain_event` discharges.
 EVENT_CHECKS: tuple[str, ...] = (
-    "_data_field_event",  # OAS004: one `data: ` line with its space
+    "data_field_event",  # OAS004: one `data: ` line with its space
     "_event_field_event",  # OAS006: no event:/id:/retry:/other fields
 )
 

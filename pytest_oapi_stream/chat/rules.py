@@ -16,7 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from ..core.report import SEVERITY_RANK, Severity, Violation, excerpt, excerpt_at
+from ..core.report import SEVERITY_RANK, Severity, Violation, excerpt_at
+from ..core.rules import (
+    Rule,
+    comments_end,
+    data_field_end,
+    data_field_event,
+    http_end,
+    line_endings_end,
+    utf8_end,
+)
 from ..core.sources import HttpInfo
 from .assembly import Assembler
 from .models import (
@@ -219,123 +228,7 @@ ChunkCheck = Callable[[RuleContext, ChatCompletionChunk], None]
 EndCheck = Callable[[RuleContext], None]
 
 
-@dataclass(frozen=True)
-class Rule:
-    """One row of the catalog: stable code and name, strict severity, scope and its checks."""
-
-    code: str
-    name: str
-    severity: Severity
-    scope: str
-    summary: str
-    on_event: EventCheck | None = None
-    on_chunk: ChunkCheck | None = None
-    on_end: EndCheck | None = None
-    framing: bool = False  # needs the SSE bytes (skipped for already-parsed chunks)
-    serves: tuple[str, ...] = ()  # other codes the same checks report (one shared pass)
-
-
 # ---------------------------------------------------------------- A. framing and termination
-
-
-def _utf8_end(ctx: RuleContext) -> None:
-    facts = ctx.facts
-    if facts is None or not facts.invalid_utf8_count:
-        return
-    offsets = ", ".join(str(o) for o in facts.invalid_utf8[:5])
-    more = "" if facts.invalid_utf8_count <= 5 else f" and {facts.invalid_utf8_count - 5} more"
-    ctx.emit(
-        "OAS001",
-        None,
-        f"invalid UTF-8 at byte offset {offsets}{more}; openai-python's strict decode raises "
-        "UnicodeDecodeError there",
-    )
-
-
-def _http_end(ctx: RuleContext) -> None:
-    http = ctx.http
-    if http is None:
-        return
-    status = http.status
-    ctype = (http.content_type or "").split(";", 1)[0].strip().lower()
-    is_sse = ctype == "text/event-stream"
-    if status is not None and not 200 <= status < 300 and not is_sse and not ctx.chunks:
-        # A failure before the stream started, sent as the contract asks (non-2xx, not SSE).
-        ctx.emit(
-            "OAS002",
-            None,
-            f"HTTP status {status} ({http.content_type or 'no Content-Type'}): the request "
-            "failed before the stream started",
-            minor=True,
-        )
-        return
-    if status is not None and status != 200:
-        ctx.emit("OAS002", None, f"HTTP status {status} for a stream, expected 200")
-    if http.content_type is not None and not is_sse:
-        ctx.emit(
-            "OAS002",
-            None,
-            f"Content-Type {http.content_type!r}, expected text/event-stream"
-            + ("" if ctx.chunks else "; a 200 error body makes the SDKs end the stream silently"),
-        )
-
-
-def _line_endings_end(ctx: RuleContext) -> None:
-    facts = ctx.facts
-    if facts is None:
-        return
-    if facts.crlf_offset is not None:
-        ctx.emit(
-            "OAS003",
-            None,
-            f"CRLF line endings (first at offset {facts.crlf_offset}); "
-            "parsers that split on \\n\\n buffer or drop events",
-        )
-    if facts.cr_offset is not None:
-        ctx.emit("OAS003", None, f"bare CR line endings (first at offset {facts.cr_offset})")
-
-
-def _data_field_event(ctx: RuleContext, ev: SSEEvent) -> None:
-    if ev.nospace:
-        ctx.tally(
-            "OAS004-nospace",
-            ctx.pos + 1,
-            f"`data:` without a space (event at line {ev.line}); clients that slice "
-            "`data: ` drop the event",
-        )
-    if ev.data_lines > 1:
-        ctx.tally(
-            "OAS004-multi",
-            ctx.pos + 1,
-            f"{ev.data_lines} `data:` lines in one event (line {ev.line})",
-        )
-
-
-def _data_field_end(ctx: RuleContext) -> None:
-    ctx.flush_tally("OAS004-nospace", "OAS004", what="event")
-    ctx.flush_tally("OAS004-multi", "OAS004", what="event")
-    last = ctx.last_event
-    if last is not None and not last.terminated and last.has_data:
-        ctx.emit(
-            "OAS004",
-            None,
-            f"the last event (line {last.line}) is not ended by a blank "
-            "line; WHATWG parsers drop it",
-            minor=last.data.strip() == "[DONE]",
-        )
-
-
-def _comments_end(ctx: RuleContext) -> None:
-    facts = ctx.facts
-    if facts is None or not facts.comments:
-        return
-    first = facts.comments[0]
-    ctx.emit(
-        "OAS005",
-        None,
-        f"{len(facts.comments)} comment line(s), first at line "
-        f"{first.line}: {excerpt(':' + first.text, 40)}",
-    )
 
 
 def _event_field_event(ctx: RuleContext, ev: SSEEvent) -> None:
@@ -1382,7 +1275,7 @@ RULES: tuple[Rule, ...] = (
         "error",
         "byte",
         "the body is valid UTF-8 (one leading BOM allowed)",
-        on_end=_utf8_end,
+        on_end=utf8_end,
         framing=True,
     ),
     Rule(
@@ -1391,7 +1284,7 @@ RULES: tuple[Rule, ...] = (
         "warn",
         "stream",
         "a stream is HTTP 200 text/event-stream",
-        on_end=_http_end,
+        on_end=http_end,
         framing=True,
     ),
     Rule(
@@ -1400,7 +1293,7 @@ RULES: tuple[Rule, ...] = (
         "warn",
         "byte",
         "lines end with LF; CRLF or bare CR reported once",
-        on_end=_line_endings_end,
+        on_end=line_endings_end,
         framing=True,
     ),
     Rule(
@@ -1409,8 +1302,8 @@ RULES: tuple[Rule, ...] = (
         "warn",
         "event",
         "one `data: ` line (with the space) per event",
-        on_event=_data_field_event,
-        on_end=_data_field_end,
+        on_event=data_field_event,
+        on_end=data_field_end,
         framing=True,
     ),
     Rule(
@@ -1419,7 +1312,7 @@ RULES: tuple[Rule, ...] = (
         "info",
         "event",
         "comment lines are allowed and carry no data",
-        on_end=_comments_end,
+        on_end=comments_end,
         framing=True,
     ),
     Rule(

@@ -1,0 +1,344 @@
+"""Rule-table machinery shared by the surfaces, and the byte-level rules both surfaces apply.
+
+A surface's catalog is one tuple of :class:`Rule` rows (stable code, name, strict severity,
+scope, summary) whose checks hook into three points of the flow: ``on_event`` (each SSE event),
+``on_chunk`` (each typed payload: a chat chunk, a Responses event) and ``on_end`` (the whole
+stream). Checks report through their surface's context, which derives each finding's severity
+from the profile (:class:`Emitter`).
+
+The byte-level checks (OAS001 ``sse-utf8``, OAS002 ``sse-http-envelope``, OAS003
+``sse-line-endings``, OAS004 ``sse-data-field``, OAS005 ``sse-comments``) are written once here
+and sit in both catalogs: they read only the decoder's framing facts, the HTTP envelope and the
+current event, which every surface's context exposes (:class:`FramingContext`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .report import SEVERITY_RANK, Severity, Violation, excerpt, excerpt_at
+
+if TYPE_CHECKING:
+    from .sources import HttpInfo
+    from .sse import FramingFacts, SSEEvent
+
+__all__ = [
+    "SEVERITY_NAMES",
+    "Emitter",
+    "FramingContext",
+    "Rule",
+    "Tally",
+    "comments_end",
+    "data_field_end",
+    "data_field_event",
+    "http_end",
+    "last_key",
+    "line_endings_end",
+    "utf8_end",
+]
+
+SEVERITY_NAMES: dict[int, Severity] = {1: "info", 2: "warn", 3: "error"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row of a catalog: stable code and name, strict severity, scope and its checks.
+
+    ``types`` narrows ``on_chunk`` to payloads of those ``type`` values (Responses events;
+    empty = every payload), so a driver can dispatch each event only to the checks it concerns.
+    """
+
+    code: str
+    name: str
+    severity: Severity
+    scope: str
+    summary: str
+    on_event: Callable[[Any, Any], None] | None = None
+    on_chunk: Callable[[Any, Any], None] | None = None
+    on_end: Callable[[Any], None] | None = None
+    framing: bool = False  # needs the SSE bytes (skipped for already-parsed chunks)
+    serves: tuple[str, ...] = ()  # other codes the same checks report (one shared pass)
+    types: frozenset[str] = frozenset()
+
+
+@dataclass
+class Tally:
+    """Aggregates repeated findings of one rule into one violation (first place, count)."""
+
+    first: int
+    message: str
+    excerpt: str | None
+    count: int = 1
+    path: str | None = None
+
+
+def last_key(path: str | None) -> str | None:
+    """``choices[0].delta.role`` -> ``role``."""
+    if not path:
+        return None
+    last = path.rsplit(".", 1)[-1]
+    return last.split("[", 1)[0] or None
+
+
+class Emitter:
+    """Severity per code from a profile, findings, and tallies: the reporting half of a context.
+
+    A surface's context subclasses it and sets ``rules`` (code -> Rule), ``levels`` (code ->
+    rank, 0 = off), ``request`` and the current position (``pos``, ``raw``).
+    """
+
+    rules: Mapping[str, Rule]
+    levels: dict[str, int]
+    findings: list[Violation]
+    tallies: dict[str, Tally]
+    request: Any
+    pos: int
+    raw: str | None
+
+    def init_levels(
+        self, rules: tuple[Rule, ...], severity: Mapping[str, str], ignore: frozenset[str]
+    ) -> None:
+        """Fill ``levels`` from the catalog's severities, the profile's and the ignore list."""
+        self.rules = {r.code: r for r in rules}
+        self.levels = {}
+        for rule in rules:
+            level = severity.get(rule.code, rule.severity)
+            if rule.code in ignore:
+                level = "off"
+            self.levels[rule.code] = SEVERITY_RANK[level]
+
+    def active(self, code: str) -> bool:
+        """Whether a rule runs at all under this profile (not off, not ignored)."""
+        return self.levels.get(code, 0) > 0
+
+    def emit(
+        self,
+        code: str,
+        chunk: int | None,
+        message: str,
+        *,
+        path: str | None = None,
+        text: str | None = None,
+        minor: int = 0,
+        needs_request: bool = False,
+        key: str | None = None,
+    ) -> None:
+        """Record a finding; its severity comes from the profile, ``minor`` levels lower
+        (``True`` = one) but never below info. The excerpt is ``text`` (default: the current
+        payload) from near the JSON ``key`` (default: the last name in ``path``)."""
+        level = self.levels.get(code, 0)
+        if level == 0:
+            return
+        if minor and level > 1:
+            level = max(1, level - minor)
+        if needs_request and self.request is None:
+            level = 1
+            message += " (request unknown: reported as info)"
+        if text is None and chunk is not None and chunk == self.pos:
+            text = self.raw
+        self.findings.append(
+            Violation(
+                code=code,
+                rule=self.rules[code].name,
+                severity=SEVERITY_NAMES[level],
+                chunk=chunk,
+                message=message,
+                path=path,
+                excerpt=excerpt_at(text, key or last_key(path)),
+            )
+        )
+
+    def tally(
+        self,
+        key: str,
+        chunk: int,
+        message: str,
+        field: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        """Count a finding that is reported once per stream with its first place."""
+        t = self.tallies.get(key)
+        if t is None:
+            text = excerpt_at(self.raw, field or last_key(path))
+            self.tallies[key] = Tally(chunk, message, text, path=path)
+        else:
+            t.count += 1
+
+    def flush_tally(
+        self,
+        key: str,
+        code: str,
+        *,
+        minor: bool = False,
+        what: str = "chunk",
+        needs_request: bool = False,
+    ) -> None:
+        """Emit a tallied finding, saying how many places share it."""
+        t = self.tallies.pop(key, None)
+        if t is None:
+            return
+        msg = t.message
+        if t.count > 1:
+            msg += f" ({t.count} {what}s in all)"
+        self.emit(
+            code,
+            t.first,
+            msg,
+            path=t.path,
+            text=t.excerpt,
+            minor=minor,
+            needs_request=needs_request,
+        )
+
+
+class FramingContext(Protocol):
+    """What the byte-level checks read: framing facts, the HTTP envelope, the current event."""
+
+    facts: FramingFacts | None
+    http: HttpInfo | None
+    pos: int
+    chunks: int
+    last_event: SSEEvent | None
+
+    def emit(
+        self,
+        code: str,
+        chunk: int | None,
+        message: str,
+        *,
+        path: str | None = None,
+        text: str | None = None,
+        minor: int = 0,
+        needs_request: bool = False,
+        key: str | None = None,
+    ) -> None: ...
+
+    def tally(
+        self,
+        key: str,
+        chunk: int,
+        message: str,
+        field: str | None = None,
+        path: str | None = None,
+    ) -> None: ...
+
+    def flush_tally(
+        self,
+        key: str,
+        code: str,
+        *,
+        minor: bool = False,
+        what: str = "chunk",
+        needs_request: bool = False,
+    ) -> None: ...
+
+
+# ---------------------------------------------------------------- byte-level rules (both surfaces)
+
+
+def utf8_end(ctx: FramingContext) -> None:
+    """OAS001: invalid UTF-8 anywhere in the stream."""
+    facts = ctx.facts
+    if facts is None or not facts.invalid_utf8_count:
+        return
+    offsets = ", ".join(str(o) for o in facts.invalid_utf8[:5])
+    more = "" if facts.invalid_utf8_count <= 5 else f" and {facts.invalid_utf8_count - 5} more"
+    ctx.emit(
+        "OAS001",
+        None,
+        f"invalid UTF-8 at byte offset {offsets}{more}; openai-python's strict decode raises "
+        "UnicodeDecodeError there",
+    )
+
+
+def http_end(ctx: FramingContext) -> None:
+    """OAS002: status 200 and ``text/event-stream``; a pre-stream failure as non-2xx JSON."""
+    http = ctx.http
+    if http is None:
+        return
+    status = http.status
+    ctype = (http.content_type or "").split(";", 1)[0].strip().lower()
+    is_sse = ctype == "text/event-stream"
+    if status is not None and not 200 <= status < 300 and not is_sse and not ctx.chunks:
+        # A failure before the stream started, sent as the contract asks (non-2xx, not SSE).
+        ctx.emit(
+            "OAS002",
+            None,
+            f"HTTP status {status} ({http.content_type or 'no Content-Type'}): the request "
+            "failed before the stream started",
+            minor=True,
+        )
+        return
+    if status is not None and status != 200:
+        ctx.emit("OAS002", None, f"HTTP status {status} for a stream, expected 200")
+    if http.content_type is not None and not is_sse:
+        ctx.emit(
+            "OAS002",
+            None,
+            f"Content-Type {http.content_type!r}, expected text/event-stream"
+            + ("" if ctx.chunks else "; a 200 error body makes the SDKs end the stream silently"),
+        )
+
+
+def line_endings_end(ctx: FramingContext) -> None:
+    """OAS003: LF line endings only."""
+    facts = ctx.facts
+    if facts is None:
+        return
+    if facts.crlf_offset is not None:
+        ctx.emit(
+            "OAS003",
+            None,
+            f"CRLF line endings (first at offset {facts.crlf_offset}); "
+            "parsers that split on \\n\\n buffer or drop events",
+        )
+    if facts.cr_offset is not None:
+        ctx.emit("OAS003", None, f"bare CR line endings (first at offset {facts.cr_offset})")
+
+
+def data_field_event(ctx: FramingContext, ev: SSEEvent) -> None:
+    """OAS004, per event: one ``data: `` line with its space."""
+    if ev.nospace:
+        ctx.tally(
+            "OAS004-nospace",
+            ctx.pos + 1,
+            f"`data:` without a space (event at line {ev.line}); clients that slice "
+            "`data: ` drop the event",
+        )
+    if ev.data_lines > 1:
+        ctx.tally(
+            "OAS004-multi",
+            ctx.pos + 1,
+            f"{ev.data_lines} `data:` lines in one event (line {ev.line})",
+        )
+
+
+def data_field_end(ctx: FramingContext) -> None:
+    """OAS004, at the end: the tallies, and a last event not ended by a blank line."""
+    ctx.flush_tally("OAS004-nospace", "OAS004", what="event")
+    ctx.flush_tally("OAS004-multi", "OAS004", what="event")
+    last = ctx.last_event
+    if last is not None and not last.terminated and last.has_data:
+        ctx.emit(
+            "OAS004",
+            None,
+            f"the last event (line {last.line}) is not ended by a blank "
+            "line; WHATWG parsers drop it",
+            minor=last.data.strip() == "[DONE]",
+        )
+
+
+def comments_end(ctx: FramingContext) -> None:
+    """OAS005: comment lines (keep-alives, processing notes)."""
+    facts = ctx.facts
+    if facts is None or not facts.comments:
+        return
+    first = facts.comments[0]
+    ctx.emit(
+        "OAS005",
+        None,
+        f"{len(facts.comments)} comment line(s), first at line "
+        f"{first.line}: {excerpt(':' + first.text, 40)}",
+    )

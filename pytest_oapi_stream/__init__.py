@@ -1,7 +1,8 @@
-"""pytest-oapi-stream: contract tests for OpenAI-compatible streaming chat completions.
+"""pytest-oapi-stream: contract tests for OpenAI-compatible streaming APIs.
 
-The core flow, usable without pytest: bytes -> SSE events (``sse``) -> typed chunks (``models``,
-``parse``) -> rule checks (``rules``, ``profiles``) -> report (``report``), driven by ``check``.
+The core flow, usable without pytest: bytes -> SSE events (``core.sse``) -> typed payloads of a
+surface (``chat``: chunks; ``responses``: Responses events) -> rule checks (each surface's
+``rules``, ``profiles``) -> report (``core.report``), driven by the surface's ``check``.
 """
 
 from __future__ import annotations
@@ -23,20 +24,47 @@ from .contracts.compare import assert_stream_matches_completion
 from .core.report import Report, StreamContractError, Violation
 from .core.sources import SourceError
 from .core.sse import SSEDecoder, SSEEvent, parse_sse
+from .responses.assembly import AssembledItem, AssembledPart
+from .responses.check import (
+    CheckedResponseEvents,
+    ResponseStream,
+    aassert_valid_response_stream,
+    acheck_response_stream,
+    assert_valid_response_stream,
+    check_response_stream,
+    iter_checked_response_events,
+)
+from .responses.models import Response, ResponseStreamEvent
+from .responses.profiles import (
+    RESPONSE_PROFILES,
+    ResponseProfile,
+    get_response_profile,
+    register_response_profile,
+)
+from .responses.rules import RULES as RESPONSE_RULES
 
 __version__ = "0.1.0"
 
 __all__ = [
     "PROFILES",
+    "RESPONSE_PROFILES",
+    "RESPONSE_RULES",
     "RULES",
     "RULES_BY_CODE",
+    "AssembledItem",
     "AssembledMessage",
+    "AssembledPart",
     "AssembledToolCall",
     "ChatCompletionChunk",
     "CheckedChunks",
+    "CheckedResponseEvents",
     "ChunkStream",
     "Profile",
     "Report",
+    "Response",
+    "ResponseProfile",
+    "ResponseStream",
+    "ResponseStreamEvent",
     "Rule",
     "SSEDecoder",
     "SSEEvent",
@@ -45,13 +73,20 @@ __all__ = [
     "Violation",
     "__version__",
     "aassert_valid_chunk_stream",
+    "aassert_valid_response_stream",
     "acheck_chunk_stream",
+    "acheck_response_stream",
     "assert_stream_matches_completion",
     "assert_valid_chunk_stream",
+    "assert_valid_response_stream",
     "check_chunk_stream",
+    "check_response_stream",
     "detect_profile",
     "get_profile",
+    "get_response_profile",
     "iter_checked_chunks",
+    "iter_checked_response_events",
     "parse_sse",
     "register_profile",
+    "register_response_profile",
 ]

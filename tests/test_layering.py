@@ -15,7 +15,15 @@ import pytest
 PKG = Path(__file__).resolve().parents[1] / "pytest_oapi_stream"
 
 LAYERS = {
-    "core": {"core.sse", "core.sources", "core.report", "core.rules", "core.lenient"},
+    "core": {
+        "core.sse",
+        "core.sources",
+        "core.report",
+        "core.rules",
+        "core.lenient",
+        "core.profiles",
+        "core.driver",
+    },
     "surface": {
         "chat.models",
         "chat.parse",
@@ -24,6 +32,12 @@ LAYERS = {
         "chat.profiles",
         "chat.assembly",
         "chat.check",
+        "responses.models",
+        "responses.parse",
+        "responses.rules",
+        "responses.profiles",
+        "responses.assembly",
+        "responses.check",
     },
     "files": {"recording.files"},
     "contracts": {
@@ -151,6 +165,16 @@ def test_lower_layers_import_no_pytest_vcrpy_or_higher_layer(layer: str) -> None
         own = {name[1:] for name in imports if name.startswith(".")} - {module}
         extra = own - allowed - ALLOWED.get(module, set())
         assert not extra, f"{module} ({layer}) imports {sorted(extra)}"
+
+
+def test_responses_surface_imports_chat_only_through_core() -> None:
+    """The two surfaces share machinery through core, never directly."""
+    for module in sorted(m for m in LAYERS["surface"] if m.startswith("responses.")):
+        chat = {name for name in _imports(module) if name.startswith(".chat")}
+        assert not chat, f"{module} imports {sorted(chat)}"
+    for module in sorted(m for m in LAYERS["surface"] if m.startswith("chat.")):
+        resp = {name for name in _imports(module) if name.startswith(".responses")}
+        assert not resp, f"{module} imports {sorted(resp)}"
 
 
 def test_the_layering_test_sees_imports() -> None:

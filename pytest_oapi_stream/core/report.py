@@ -10,11 +10,23 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TextIO
+
+from typing_extensions import TypeVar
 
 if TYPE_CHECKING:
     from ..chat.check import ChunkStream
     from ..chat.profiles import Profile
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+#: The checked stream and the profile type of a report: chat's by default, or the Responses ones.
+StreamT = TypeVar("StreamT", default="ChunkStream")
+ProfileT = TypeVar("ProfileT", bound=_Named, default="Profile")
 
 __all__ = [
     "SEVERITY_RANK",
@@ -91,14 +103,14 @@ class Violation:
 
 
 @dataclass
-class Report:
+class Report(Generic[StreamT, ProfileT]):
     """The verdict on one stream: every violation found and the profile that judged it."""
 
     violations: list[Violation]
-    profile: Profile
+    profile: ProfileT
     profile_reason: str
     strict: bool = False
-    stream: ChunkStream | None = None
+    stream: StreamT | None = None
     source: str | None = None
     ignored: tuple[str, ...] = field(default=())
 
@@ -158,7 +170,7 @@ class Report:
 class StreamContractError(AssertionError):
     """Raised by ``assert_valid_chunk_stream`` when a stream breaks its contract."""
 
-    def __init__(self, report: Report) -> None:
+    def __init__(self, report: Report[Any, Any]) -> None:
         self.report = report
         super().__init__(report.format())
 

@@ -569,9 +569,10 @@ def _snapshots(ctx: ResponseContext, ev: EventBase) -> None:
             )
     if resp.model != first.model:
         ctx.tally("OAS117 model", ctx.pos, f"model changed from {first.model!r} to {resp.model!r}")
+    sent = first.model_fields_set & resp.model_fields_set
     for name in CONSTANT_FIELDS:
         a, b = getattr(first, name), getattr(resp, name)
-        if a != b and (a is not None and b is not None):
+        if a != b and name in sent:
             ctx.tally(f"OAS117 {name}", ctx.pos, f"{name} changed across snapshots", field=name)
 
 

@@ -1,0 +1,344 @@
+"""Every Responses rule, broken by one edit of a real recording, and kept by the recording itself.
+
+Each case names the rule, the corpus file it starts from and the one edit that breaks it. The
+unedited file must not report the rule at all (not even as info); the edited one must report it at
+the stated severity or above.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from resp_streams import (
+    ANNOTATIONS,
+    CALL,
+    QUOTA,
+    SUMMARY,
+    TEXT,
+    Events,
+    edited,
+    events,
+    first,
+    index,
+    raw,
+    renumber,
+    sse,
+)
+
+from pytest_oapi_stream import RESPONSE_RULES, check_response_stream
+from pytest_oapi_stream.core.report import SEVERITY_RANK
+from pytest_oapi_stream.responses.rules import RULES_BY_CODE
+
+
+@dataclass
+class Case:
+    code: str
+    base: str
+    make: Callable[[], Any]  # the broken source
+    severity: str = "error"
+    kwargs: dict[str, Any] | None = None
+
+
+def _ev(name: str, edit: Callable[[Events], Events | None], **kw: Any) -> Callable[[], bytes]:
+    return lambda: sse(edited(name, edit), **kw)
+
+
+def _set(etype: str, **fields: Any) -> Callable[[Events], None]:
+    def edit(evs: Events) -> None:
+        first(evs, etype).update(fields)
+
+    return edit
+
+
+def _resp(etype: str, **fields: Any) -> Callable[[Events], None]:
+    def edit(evs: Events) -> None:
+        first(evs, etype)["response"].update(fields)
+
+    return edit
+
+
+def _pop(etype: str, key: str, at: int = 0) -> Callable[[Events], None]:
+    def edit(evs: Events) -> None:
+        [ev for ev in evs if ev["type"] == etype][at].pop(key)
+
+    return edit
+
+
+def _drop(etype: str) -> Callable[[Events], Events]:
+    def edit(evs: Events) -> Events:
+        del evs[index(evs, etype)]
+        return renumber(evs)
+
+    return edit
+
+
+def _insert(at_type: str, ev: dict[str, Any]) -> Callable[[Events], Events]:
+    def edit(evs: Events) -> Events:
+        evs.insert(index(evs, at_type), ev)
+        return renumber(evs)
+
+    return edit
+
+
+def _bytes(name: str, old: bytes, new: bytes, count: int = 1) -> Callable[[], bytes]:
+    def make() -> bytes:
+        body = raw(name)
+        assert old in body
+        return body.replace(old, new, count)
+
+    return make
+
+
+def _dup(etype: str) -> Callable[[Events], Events]:
+    def edit(evs: Events) -> Events:
+        i = index(evs, etype)
+        evs.insert(i + 1, dict(evs[i]))
+        return renumber(evs)
+
+    return edit
+
+
+def _wrong_content_type() -> httpx.Response:
+    return httpx.Response(200, headers={"content-type": "application/json"}, content=raw(TEXT))
+
+
+def _usage_early(evs: Events) -> None:
+    usage = first(evs, "response.completed")["response"]["usage"]
+    first(evs, "response.in_progress")["response"]["usage"] = usage
+
+
+def _total_off(evs: Events) -> None:
+    first(evs, "response.completed")["response"]["usage"]["total_tokens"] += 1
+
+
+def _final_text(evs: Events) -> None:
+    first(evs, "response.completed")["response"]["output"][0]["content"][0]["text"] = "Hi"
+
+
+def _done_text(evs: Events) -> None:
+    first(evs, "response.output_item.done")["item"]["content"][0]["text"] = "Hi"
+
+
+def _text_done(evs: Events) -> None:
+    first(evs, "response.output_text.done")["text"] = "Hi"
+
+
+def _args(value: str) -> Callable[[Events], None]:
+    def edit(evs: Events) -> None:
+        for ev in evs:
+            if ev["type"] == "response.function_call_arguments.delta":
+                ev["delta"] = ""
+            if ev["type"] == "response.function_call_arguments.done":
+                ev["arguments"] = value
+            if ev["type"] == "response.output_item.done":
+                ev["item"]["arguments"] = value
+        first(evs, "response.function_call_arguments.delta")["delta"] = value
+        first(evs, "response.completed")["response"]["output"][0]["arguments"] = value
+
+    return edit
+
+
+def _no_arg_deltas(evs: Events) -> Events:
+    return renumber([e for e in evs if e["type"] != "response.function_call_arguments.delta"])
+
+
+def _created_at(value: Any) -> Callable[[Events], None]:
+    def edit(evs: Events) -> None:
+        for ev in evs:
+            if "response" in ev:
+                ev["response"]["created_at"] = value
+
+    return edit
+
+
+def _text_into_call(evs: Events) -> Events:
+    item_id = first(evs, "response.output_item.added")["item"]["id"]
+    at = index(evs, "response.function_call_arguments.done")
+    evs.insert(
+        at,
+        {
+            "type": "response.output_text.delta",
+            "sequence_number": 0,
+            "item_id": item_id,
+            "output_index": 0,
+            "content_index": 0,
+            "delta": "x",
+            "logprobs": [],
+        },
+    )
+    return renumber(evs)
+
+
+def _swap_seq(evs: Events) -> None:
+    evs[4]["sequence_number"], evs[5]["sequence_number"] = 5, 4
+
+
+def _dup_item_ids(evs: Events) -> None:
+    first(evs, "response.output_item.added")["item"]["call_id"] = ""
+
+
+def _ann_index(evs: Events) -> None:
+    first(evs, "response.output_text.annotation.added")["annotation_index"] = 3
+
+
+CASES = [
+    Case("OAS001", TEXT, _bytes(TEXT, b'"delta":"', b'"delta":"\xff')),
+    Case("OAS002", TEXT, _wrong_content_type),
+    Case("OAS003", TEXT, _bytes(TEXT, b"\n", b"\r\n", -1), "warn"),
+    Case("OAS004", TEXT, _bytes(TEXT, b"data: {", b"data:{"), "warn"),
+    Case(
+        "OAS005",
+        TEXT,
+        _bytes(TEXT, b"event: response.created", b": hi\n\nevent: response.created"),
+        "info",
+    ),
+    Case("OAS040", TEXT, _bytes(TEXT, b'"delta":"', '"delta":"\ufffd'.encode()), "warn"),
+    Case("OAS101", TEXT, _bytes(TEXT, b"data: {", b"data: nope\n\ndata: {"), "error"),
+    Case("OAS102", TEXT, _bytes(TEXT, b"event: response.in_progress", b"event: response.queued")),
+    Case("OAS103", TEXT, _ev(TEXT, lambda e: None, names=False), "warn"),
+    Case("OAS104", TEXT, lambda: raw(TEXT) + b"data: [DONE]\n\ndata: [DONE]\n\n"),
+    Case(
+        "OAS105",
+        TEXT,
+        _bytes(TEXT, b"event: response.created", b"id: 1\nevent: response.created"),
+        "info",
+    ),
+    Case("OAS106", TEXT, _ev(TEXT, _pop("response.content_part.added", "sequence_number"))),
+    Case("OAS107", TEXT, _ev(TEXT, _swap_seq)),
+    Case(
+        "OAS108",
+        TEXT,
+        _ev(
+            TEXT, _insert("response.completed", {"type": "response.thinking", "sequence_number": 0})
+        ),
+        "warn",
+    ),
+    Case(
+        "OAS109",
+        TEXT,
+        _ev(TEXT, _pop("response.output_text.delta", "logprobs")),
+    ),
+    Case("OAS110", TEXT, _ev(TEXT, _set("response.output_text.delta", x_trace="1")), "info"),
+    Case("OAS111", TEXT, _ev(TEXT, _drop("response.created"))),
+    Case("OAS112", TEXT, _ev(TEXT, _resp("response.created", status="completed"))),
+    Case("OAS113", TEXT, _ev(TEXT, _dup("response.in_progress")), "warn"),
+    Case("OAS114", TEXT, _ev(TEXT, _drop("response.completed"))),
+    Case("OAS115", TEXT, _ev(TEXT, _resp("response.completed", status="failed"))),
+    Case("OAS116", TEXT, _ev(TEXT, _resp("response.completed", id="resp_other"))),
+    Case("OAS117", TEXT, _ev(TEXT, _resp("response.completed", instructions="be brief"))),
+    Case("OAS118", TEXT, _ev(TEXT, _usage_early)),
+    Case("OAS119", TEXT, _ev(TEXT, _total_off)),
+    Case("OAS120", TEXT, lambda: raw(QUOTA)),
+    Case("OAS121", TEXT, lambda: raw(QUOTA), "warn"),
+    Case("OAS122", TEXT, _ev(TEXT, _set("response.output_item.added", output_index=1))),
+    Case("OAS123", TEXT, _ev(TEXT, _drop("response.output_item.done"))),
+    Case("OAS124", CALL, _ev(CALL, _dup_item_ids)),
+    Case("OAS125", TEXT, _ev(TEXT, _set("response.output_text.delta", item_id="msg_other"))),
+    Case("OAS126", CALL, _ev(CALL, _text_into_call)),
+    Case(
+        "OAS127",
+        TEXT,
+        _ev(
+            TEXT,
+            lambda e: first(e, "response.output_item.added")["item"].update(status="completed"),
+        ),
+        "warn",
+    ),
+    Case("OAS128", TEXT, _ev(TEXT, _done_text)),
+    Case("OAS129", TEXT, _ev(TEXT, _final_text)),
+    Case("OAS130", TEXT, _ev(TEXT, _set("response.content_part.added", content_index=1))),
+    Case("OAS131", TEXT, _ev(TEXT, _drop("response.output_text.done"))),
+    Case("OAS132", TEXT, _ev(TEXT, _text_done)),
+    Case(
+        "OAS133",
+        TEXT,
+        _ev(
+            TEXT,
+            lambda e: first(e, "response.content_part.added").update(
+                part={"type": "refusal", "refusal": ""}
+            ),
+        ),
+    ),
+    Case(
+        "OAS134",
+        SUMMARY,
+        _ev(SUMMARY, _set("response.reasoning_summary_part.added", summary_index=1)),
+    ),
+    Case("OAS135", CALL, _ev(CALL, _args("[1]"))),
+    Case("OAS136", ANNOTATIONS, _ev(ANNOTATIONS, _ann_index), "warn"),
+    Case("OAS137", TEXT, _ev(TEXT, _created_at(1782321657000))),
+    Case("OAS138", CALL, _ev(CALL, _no_arg_deltas), "warn"),
+]
+
+
+def test_every_rule_has_a_case() -> None:
+    assert sorted({c.code for c in CASES}) == sorted(r.code for r in RESPONSE_RULES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.code)
+def test_the_edit_breaks_the_rule(case: Case) -> None:
+    report = check_response_stream(case.make(), profile="openai", **(case.kwargs or {}))
+    found = [v for v in report.violations if v.code == case.code]
+    assert found, report.format(include_info=True)
+    assert max(SEVERITY_RANK[v.severity] for v in found) >= SEVERITY_RANK[case.severity]
+    assert all(v.rule == RULES_BY_CODE[case.code].name for v in found)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.code)
+def test_the_recording_keeps_the_rule(case: Case) -> None:
+    report = check_response_stream(raw(case.base), profile="openai")
+    assert case.code not in report.codes("info"), report.format(include_info=True)
+
+
+def test_rule_codes_and_names_follow_the_spec() -> None:
+    """Codes and names are public API: spot-check the table against SPEC-responses.md."""
+    names = {r.code: r.name for r in RESPONSE_RULES}
+    assert names["OAS101"] == "event-json-object"
+    assert names["OAS114"] == "terminal-once-last"
+    assert names["OAS129"] == "final-output-matches-items"
+    assert names["OAS138"] == "deltas-before-done"
+    assert [c for c in names if c.startswith("OAS1")] == [f"OAS{n}" for n in range(101, 139)]
+
+
+def test_done_sentinel_severities() -> None:
+    """OAS104: info when last, error when misplaced, warn when absent under openresponses."""
+    last = check_response_stream(sse(events(TEXT), done=True), profile="openai")
+    assert [v.severity for v in last.violations if v.code == "OAS104"] == ["info"]
+    evs = events(TEXT)
+    early = sse(evs[:-1]) + b"data: [DONE]\n\n" + sse(evs[-1:])
+    report = check_response_stream(early, profile="openai")
+    assert "OAS104" in report.codes("error")
+    absent = check_response_stream(raw(TEXT), profile="openresponses")
+    assert [v.severity for v in absent.violations if v.code == "OAS104"] == ["warn"]
+    kept = check_response_stream(sse(events(TEXT), done=True), profile="openresponses")
+    assert "OAS104" not in kept.codes("info")
+
+
+def test_resumed_stream_needs_the_request() -> None:
+    """A stream resumed with starting_after starts at in_progress: legal with the request."""
+    name = "openai__gpt-4.1-mini_background-resume-starting-after.sse"
+    bare = check_response_stream(raw(name), profile="openai")
+    assert bare.codes("warn") == []
+    assert {"OAS107", "OAS111"} <= set(bare.codes("info"))
+    with_request = check_response_stream(raw(name), profile="openai", request={"starting_after": 1})
+    assert with_request.codes("info") == []
+    wrong = check_response_stream(raw(name), profile="openai", request={"stream": True})
+    assert "OAS111" in wrong.codes("error")
+
+
+def test_invalid_arguments_json_is_a_warning() -> None:
+    report = check_response_stream(sse(edited(CALL, _args('{"a":'))), profile="openai")
+    assert [v.severity for v in report.violations if v.code == "OAS135"] == ["warn"]
+
+
+def test_incomplete_with_last_item_open_is_a_warning() -> None:
+    evs = edited(TEXT, _drop("response.output_item.done"))
+    term = first(evs, "response.completed")
+    term["type"] = "response.incomplete"
+    term["response"].update(status="incomplete", incomplete_details={"reason": "max_output_tokens"})
+    report = check_response_stream(sse(evs), profile="openai")
+    assert [v.severity for v in report.violations if v.code == "OAS123"] == ["warn"]

@@ -28,6 +28,8 @@ VERDICTS = DATA / "verdicts.json"
 CONFORMANCE = HERE.parents[1] / "docs" / "conformance.md"
 FILES = sorted(DATA.glob("corpus/*.sse")) + sorted(DATA.glob("seed/*.sse"))
 UPDATE = "python -m tests.chat.test_corpus --update"
+#: The Responses section of docs/conformance.md starts here (tests/responses/test_response_corpus.py).
+RESPONSES_MARKER = "<!-- responses: rendered by tests/responses/test_response_corpus.py -->"
 
 # The profile of whoever shapes the stream, by file-name prefix (the part before "__"), and why
 # when that is a judgment call (gateways, relays, servers without a profile of their own).
@@ -164,7 +166,8 @@ def test_table_lists_exactly_the_corpus() -> None:
 
 
 def test_conformance_doc_is_rendered_from_the_table() -> None:
-    assert CONFORMANCE.read_text(encoding="utf-8") == render(pinned()), (
+    chat = CONFORMANCE.read_text(encoding="utf-8").split(RESPONSES_MARKER, 1)[0]
+    assert chat.rstrip("\n") + "\n" == render(pinned()), (
         f"docs/conformance.md is out of date: run `{UPDATE}`"
     )
 
@@ -308,7 +311,10 @@ def main(argv: list[str]) -> int:
         return 2
     table = compute()
     VERDICTS.write_text(dump(table), encoding="utf-8")
-    CONFORMANCE.write_text(render(table), encoding="utf-8")
+    old = CONFORMANCE.read_text(encoding="utf-8") if CONFORMANCE.exists() else ""
+    rest = old.partition(RESPONSES_MARKER)
+    tail = "\n" + rest[1] + rest[2] if rest[1] else ""  # the Responses section stays
+    CONFORMANCE.write_text(render(table) + tail, encoding="utf-8")
     root = HERE.parents[1]
     print(f"wrote {VERDICTS.relative_to(root)} and {CONFORMANCE.relative_to(root)}")
     return 0

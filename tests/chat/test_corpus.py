@@ -28,7 +28,7 @@ VERDICTS = DATA / "verdicts.json"
 CONFORMANCE = HERE.parents[1] / "docs" / "conformance.md"
 FILES = sorted(DATA.glob("corpus/*.sse")) + sorted(DATA.glob("seed/*.sse"))
 UPDATE = "python -m tests.chat.test_corpus --update"
-#: The Responses section of docs/conformance.md starts here (tests/responses/test_response_corpus.py).
+#: The Responses section of docs/conformance.md starts here (see tests/responses).
 RESPONSES_MARKER = "<!-- responses: rendered by tests/responses/test_response_corpus.py -->"
 
 # The profile of whoever shapes the stream, by file-name prefix (the part before "__"), and why

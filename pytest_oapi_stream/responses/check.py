@@ -16,7 +16,7 @@ from typing import Any
 
 from ..core.driver import windows
 from ..core.report import Report, StreamContractError
-from ..core.sources import HttpInfo, Source, aiter_pieces, open_source
+from ..core.sources import HttpInfo, Source, SourceError, aiter_pieces, open_source
 from ..core.sse import FramingFacts, SSEDecoder, SSEEvent
 from .assembly import AssembledItem
 from .models import EventBase, Response, ResponseError, ResponseUsage
@@ -388,6 +388,19 @@ def _options(
     codes = _check_ignore(ignore)
     if request is not None and not isinstance(request, dict):
         raise TypeError(f"request: expected the JSON request body as a dict, got {request!r}")
+    mod = type(source).__module__
+    if mod.startswith("openai") and hasattr(source, "_raw_stream"):
+        # The stream of `client.responses.stream(...)`: read its raw SDK Stream, and keep the
+        # starting_after it resumed with (the request context of OAS107/OAS111).
+        after = getattr(source, "_starting_after", None)
+        if after is not None and (request is None or "starting_after" not in request):
+            request = {**(request or {}), "starting_after": after}
+        source = source._raw_stream
+    elif mod.startswith("openai") and type(source).__name__.endswith("StreamManager"):
+        raise SourceError(
+            "a stream manager was given: enter it first, "
+            "`with client.responses.stream(...) as stream:` and pass `stream`"
+        )
     src = open_source(source)
     _fixed(profile, url)  # a bad profile fails before reading
     return _Options(src, profile, codes, bool(strict), request, url or src.url)

@@ -249,7 +249,7 @@ def test_auto_uses_the_request_host_first() -> None:
 class _Handler(BaseHTTPRequestHandler):
     body = b""
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("content-length", "0")))
         self.send_response(200)
         self.send_header("content-type", "text/event-stream; charset=utf-8")

@@ -23,6 +23,7 @@ LAYERS = {
         "core.lenient",
         "core.profiles",
         "core.driver",
+        "core.surface",
     },
     "surface": {
         "chat.models",

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 from .. import __version__
 from ..chat.profiles import PROFILES, get_profile
 from ..core.report import Report, Violation, use_color
+from ..responses.profiles import RESPONSE_PROFILES
 
 __all__ = ["build_parser", "main", "profiles_markdown", "rules_document", "rules_markdown"]
 
@@ -33,13 +34,15 @@ class Result:
 
     path: str
     stream: int
-    report: Report
+    report: Report[Any, Any]
+    surface: str = "chat"
 
     def to_json(self) -> dict[str, Any]:
         """The ``results[]`` entry of ``--format json``."""
         return {
             "path": self.path,
             "stream": self.stream,
+            "surface": self.surface,
             "profile": self.report.profile.name,
             "ok": self.report.ok,
             "violations": [
@@ -62,7 +65,7 @@ def _check_paths(args: argparse.Namespace) -> list[Result]:
         for path in files:
             for rec in read_recordings(path):
                 report = rec.check(args.profile, args.ignore, strict=args.strict)
-                results.append(Result(str(path), rec.index, report))
+                results.append(Result(str(path), rec.index, report, rec.surface))
     except RecordingError as exc:
         raise UsageFailure(str(exc)) from None
     return results
@@ -92,7 +95,9 @@ def _print_text(results: list[Result], out: TextIO, *, verbose: bool, color: boo
             failed += 1
         label = res.path + (f" #{res.stream}" if res.path.endswith(_CASSETTE_SUFFIXES) else "")
         out.write(
-            f"{verdict}  {_paint(label, 'bold', color)}  [profile {rep.profile.name}: "
+            f"{verdict}  {_paint(label, 'bold', color)}  ["
+            + ("responses, " if res.surface == "responses" else "")
+            + f"profile {rep.profile.name}: "
             f"{rep.profile_reason}]\n"
         )
         if shown:
@@ -115,10 +120,13 @@ def _row(v: Violation) -> tuple[str, str, str, str, str]:
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
-    try:
-        get_profile(args.profile) if args.profile != "auto" else None
-    except ValueError as exc:
-        raise UsageFailure(str(exc)) from None
+    if args.profile != "auto" and args.profile not in (*PROFILES, *RESPONSE_PROFILES):
+        try:
+            get_profile(args.profile)  # names the known chat profiles
+        except ValueError as exc:
+            raise UsageFailure(
+                f"{exc}; Responses profiles: {', '.join(sorted(RESPONSE_PROFILES))}"
+            ) from None
     try:
         results = _check_paths(args)
     except ValueError as exc:  # unknown --ignore code, bad profile

@@ -17,9 +17,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from ..chat.rules import RULES, RULES_BY_CODE
+from ..chat.rules import RULES as _CHAT_RULES
 from ..core.report import SEVERITY_RANK, Report, Violation
+from ..core.rules import Rule
 from ..recording.files import read_recordings
+from ..responses.rules import RULES as _RESPONSE_RULES
+
+#: Both catalogs (a folder may mix chat and Responses streams); shared byte-level rules once.
+RULES: tuple[Rule, ...] = _CHAT_RULES + tuple(
+    r for r in _RESPONSE_RULES if r.code not in {c.code for c in _CHAT_RULES}
+)
+RULES_BY_CODE: dict[str, Rule] = {r.code: r for r in RULES}
 
 __all__ = [
     "ConformanceRow",

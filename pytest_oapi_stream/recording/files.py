@@ -22,7 +22,11 @@ from urllib.parse import urlsplit
 import yaml
 
 from ..chat.check import check_chunk_stream
+from ..chat.rules import RULES as CHAT_RULES
 from ..core.report import Report
+from ..core.surface import Surface, surface_of, surface_of_path
+from ..responses.check import check_response_stream
+from ..responses.rules import RULES as RESPONSE_RULES
 
 __all__ = [
     "NOT_A_CASSETTE",
@@ -68,20 +72,50 @@ class Recording:
         """``file.sse`` or ``cassette.yaml #N`` for messages and report rows."""
         return f"{self.path} #{self.index}" if self.cassette else str(self.path)
 
+    @property
+    def surface(self) -> Surface:
+        """``chat`` or ``responses``: the request path, else the first payload, says."""
+        return surface_of(self.url, self.body)
+
     def check(
         self, profile: str = "auto", ignore: Sequence[str] = (), *, strict: bool = False
-    ) -> Report:
-        """Check the stream with its recorded request and URL; ``.source`` is the label."""
+    ) -> Report[Any, Any]:
+        """Check the stream with its recorded request and URL, as the surface it belongs to
+        (chat or Responses: :attr:`surface`); ``.source`` is the label."""
+        report: Report[Any, Any]
+        if self.surface == "responses":
+            report = check_response_stream(
+                self.body,
+                profile=profile,
+                ignore=_ignore_for(ignore, _RESPONSE_KEYS, _CHAT_KEYS),
+                strict=strict,
+                request=self.request,
+                url=self.url,
+            )
+            report.source = self.label
+            return report
         report = check_chunk_stream(
             self.body,
             profile=profile,
-            ignore=ignore,
+            ignore=_ignore_for(ignore, _CHAT_KEYS, _RESPONSE_KEYS),
             strict=strict,
             request=self.request,
             url=self.url,
         )
         report.source = self.label
         return report
+
+
+_CHAT_KEYS = frozenset(k for r in CHAT_RULES for k in (r.code, r.name))
+_RESPONSE_KEYS = frozenset(k for r in RESPONSE_RULES for k in (r.code, r.name))
+
+
+def _ignore_for(ignore: Sequence[str], mine: frozenset[str], other: frozenset[str]) -> list[str]:
+    """The ignored rules that concern one surface (a folder may mix chat and Responses
+    streams); a code neither surface knows is passed on, so the check names it."""
+    if isinstance(ignore, str):
+        ignore = [c.strip() for c in ignore.split(",") if c.strip()]
+    return [c for c in ignore if c in mine or c.upper() in mine or c not in other]
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -230,8 +264,14 @@ class RecordedInteraction:
 
     @property
     def is_stream(self) -> bool:
-        """A successful streamed chat completion (SSE, ``stream: true``, or SSE-looking body)."""
-        if not (self.is_chat and 200 <= self.status < 300):
+        """A successful streamed chat completion or Responses answer (SSE, ``stream: true``,
+        or SSE-looking body)."""
+        named = surface_of_path(self.uri)
+        # A path that names no API (a gateway's own): a Responses first payload decides.
+        is_api = self.is_chat or named == "responses"
+        if named is None and not is_api:
+            is_api = looks_like_sse(self.body) and surface_of(None, self.body) == "responses"
+        if not (is_api and 200 <= self.status < 300):
             return False
         request = self.request
         return (

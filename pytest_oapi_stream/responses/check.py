@@ -62,6 +62,11 @@ class ResponseStream:
     event_count: int = 0
 
     @property
+    def chunks(self) -> list[EventBase]:
+        """The events (the name code written against a chat ``ChunkStream`` uses)."""
+        return self.events
+
+    @property
     def status(self) -> str | None:
         """The terminal status (``completed``, ``incomplete``, ``failed``) or ``None``."""
         if self.response is not None and self.response.status is not None:

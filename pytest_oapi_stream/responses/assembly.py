@@ -21,6 +21,7 @@ from .models import (
     Response,
     ResponseError,
     ResponseUsage,
+    field_of,
 )
 
 __all__ = ["AssembledItem", "AssembledPart", "Assembler", "ItemState", "PartState"]
@@ -103,10 +104,10 @@ class ItemState:
         self.added = added
         self.added_item = item
         self.added_pos = pos
-        self.id: str | None = getattr(item, "id", None)
-        self.type: str | None = getattr(item, "type", None)
-        self.call_id: str | None = getattr(item, "call_id", None)
-        self.name: str | None = getattr(item, "name", None)
+        self.id: str | None = field_of(item, "id")
+        self.type: str | None = field_of(item, "type")
+        self.call_id: str | None = field_of(item, "call_id")
+        self.name: str | None = field_of(item, "name")
         self.done_count = 0
         self.done_item: Any = None
         self.parts: dict[int, PartState] = {}
@@ -199,7 +200,7 @@ class Assembler:
         item = self.items.get(idx if isinstance(idx, int) else -1)
         if item is None:
             key = idx if isinstance(idx, int) else -1 - len(self.items)
-            stub = _Stub(getattr(ev, "item_id", None))
+            stub = _Stub(field_of(ev, "item_id"))
             item = self.items[key] = ItemState(key, stub, pos, added=False)
             item.type = None
         return item
@@ -216,7 +217,7 @@ class Assembler:
                     part.pieces.append(ev.delta)
                 part.deltas += 1
             elif last == "done":
-                part.done_text = getattr(ev, TEXT_FAMILIES[fam][1])
+                part.done_text = field_of(ev, TEXT_FAMILIES[fam][1])
                 part.text_done += 1
             return
         if fam in ITEM_TEXT_FAMILIES:
@@ -226,7 +227,7 @@ class Assembler:
                     item.pieces.append(ev.delta)
                 item.deltas += 1
             elif last == "done":
-                item.done_text = getattr(ev, ITEM_TEXT_FAMILIES[fam])
+                item.done_text = field_of(ev, ITEM_TEXT_FAMILIES[fam])
                 item.done_text_count += 1
             return
         if t == "response.reasoning_summary_text.delta":
@@ -262,7 +263,7 @@ class Assembler:
         elif t == "response.content_part.added":
             item = self.item_of(ev, pos)
             ci = ev.content_index
-            ptype = getattr(ev.part, "type", None)
+            ptype = field_of(ev.part, "type")
             if isinstance(ci, int) and ci not in item.parts:
                 item.parts[ci] = PartState(ci, ptype, added=True)
             elif isinstance(ci, int) and not item.parts[ci].added:
@@ -309,29 +310,27 @@ class Assembler:
             ]
             if not content and item is not None and st.done_item is not None:
                 # A done item whose parts never streamed (e.g. reasoning added and done at once).
-                for i, part in enumerate(getattr(item, "content", None) or []):
-                    text = getattr(part, "text", None) or getattr(part, "refusal", None) or ""
-                    anns = list(getattr(part, "annotations", None) or [])
+                for i, part in enumerate(field_of(item, "content") or []):
+                    text = field_of(part, "text") or field_of(part, "refusal") or ""
+                    anns = list(field_of(part, "annotations") or [])
                     content.append(AssembledPart(i, part.type, text, anns))
             summary = [p.text for _, p in sorted(st.summaries.items())]
             name = st.name
             if name is None and item is not None:
-                name = getattr(item, "name", None)
+                name = field_of(item, "name")
             arguments = st.text
             if arguments is None and item is not None:
-                arguments = getattr(item, "arguments", None) or getattr(item, "input", None)
+                arguments = field_of(item, "arguments") or field_of(item, "input")
             out.append(
                 AssembledItem(
                     index=idx,
-                    id=st.id if st.id is not None else getattr(item, "id", None),
-                    type=st.type if st.type is not None else getattr(item, "type", None),
-                    status=getattr(item, "status", None),
+                    id=st.id if st.id is not None else field_of(item, "id"),
+                    type=st.type if st.type is not None else field_of(item, "type"),
+                    status=field_of(item, "status"),
                     done=st.done_count > 0,
                     content=content,
                     summary=summary,
-                    call_id=st.call_id
-                    if st.call_id is not None
-                    else getattr(item, "call_id", None),
+                    call_id=st.call_id if st.call_id is not None else field_of(item, "call_id"),
                     name=name,
                     arguments=arguments,
                     item=item,
@@ -342,7 +341,8 @@ class Assembler:
     @property
     def response(self) -> Response | None:
         """The terminal event's own ``response`` (what ``get_final_response()`` returns)."""
-        return getattr(self.terminal, "response", None)
+        resp: Response | None = field_of(self.terminal, "response")
+        return resp
 
     @property
     def usage(self) -> ResponseUsage | None:
@@ -357,13 +357,13 @@ class Assembler:
         if resp is not None and resp.error is not None:
             return resp.error
         for ev in self.errors:
-            nested = getattr(ev, "error", None)
+            nested = field_of(ev, "error")
             if nested is not None:
                 return nested  # type: ignore[no-any-return]
             return ResponseError(
-                code=getattr(ev, "code", None),
-                message=getattr(ev, "message", None),
-                param=getattr(ev, "param", None),
+                code=field_of(ev, "code"),
+                message=field_of(ev, "message"),
+                param=field_of(ev, "param"),
             )
         return None
 

@@ -31,7 +31,17 @@ __all__ = [
     "ResponseUsage",
     "UnknownEvent",
     "event_adapter",
+    "field_of",
 ]
+
+
+def field_of(obj: Any, name: str) -> Any:
+    """A declared field of a model (``None`` when absent), never a same-named extension field:
+    an event may carry any key, and the rules must not mistake ``{"item": 1}`` on an event type
+    without an ``item`` for one."""
+    if obj is None:
+        return None
+    return obj.__dict__.get(name)
 
 
 class _Part(BaseModel):

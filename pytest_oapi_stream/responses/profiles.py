@@ -21,6 +21,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from ..core.profiles import host_matches, host_of
+from .models import field_of
 
 __all__ = [
     "RESPONSE_PROFILES",
@@ -275,9 +276,9 @@ def response_profile_from_url(url: str | None) -> tuple[ResponseProfile, str] | 
 
 def response_profile_from_event(event: Any) -> tuple[ResponseProfile, str] | None:
     """The profile a snapshot's provider signal selects (``response.created`` usually)."""
-    response = getattr(event, "response", None)
+    response = field_of(event, "response")
     if response is None:
-        timings = (getattr(event, "model_extra", None) or {}).get("timings")
+        timings = (field_of(event, "model_extra") or {}).get("timings")
         if timings is not None:
             return get_response_profile("llamacpp"), "auto: the stream carries llama.cpp timings"
         return None

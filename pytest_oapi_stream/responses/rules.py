@@ -36,6 +36,7 @@ from .models import (
     EventBase,
     Response,
     UnknownEvent,
+    field_of,
 )
 
 if TYPE_CHECKING:
@@ -312,27 +313,27 @@ def _required(ctx: ResponseContext, ev: EventBase) -> None:
         return
     optional = ctx.profile.optional
     for name in need:
-        if getattr(ev, name, None) is None and f"event.{t}.{name}" not in optional:
+        if field_of(ev, name) is None and f"event.{t}.{name}" not in optional:
             ctx.tally(f"OAS109 {t} {name}", ctx.pos, f"{t} without {name}", field=name)
-    resp = getattr(ev, "response", None)
+    resp = field_of(ev, "response")
     if resp is not None:
         for name in SNAPSHOT_REQUIRED:
             if getattr(resp, name) is None and f"response.{name}" not in optional:
                 ctx.tally(f"OAS109 {t} response.{name}", ctx.pos, f"{t} response without {name}")
-    item = getattr(ev, "item", None)
+    item = field_of(ev, "item")
     if item is not None:
         for name in ITEM_REQUIRED.get(item.type, ()):
-            if getattr(item, name, None) is None and f"item.{item.type}.{name}" not in optional:
+            if field_of(item, name) is None and f"item.{item.type}.{name}" not in optional:
                 ctx.tally(
                     f"OAS109 item {item.type} {name}",
                     ctx.pos,
                     f"{item.type} item without {name}",
                     path=f"item.{name}",
                 )
-    ann = getattr(ev, "annotation", None)
+    ann = field_of(ev, "annotation")
     if ann is not None:
         for name in ANNOTATION_REQUIRED.get(ann.type, ()):
-            if getattr(ann, name, None) is None and f"annotation.{ann.type}.{name}" not in optional:
+            if field_of(ann, name) is None and f"annotation.{ann.type}.{name}" not in optional:
                 ctx.tally(
                     f"OAS109 annotation {ann.type} {name}",
                     ctx.pos,
@@ -361,7 +362,7 @@ def _ext_item(ctx: ResponseContext, item: Any) -> None:
         return
     _ext(ctx, item, f"item.{item.type}")
     for key in ("content", "summary"):
-        for part in getattr(item, key, None) or ():
+        for part in field_of(item, key) or ():
             _ext_part(ctx, part)
 
 
@@ -369,14 +370,14 @@ def _ext_part(ctx: ResponseContext, part: Any) -> None:
     if part is None:
         return
     _ext(ctx, part, f"part.{part.type}")
-    for ann in getattr(part, "annotations", None) or ():
+    for ann in field_of(part, "annotations") or ():
         _ext(ctx, ann, f"annotation.{ann.type}")
 
 
 def _extensions(ctx: ResponseContext, ev: EventBase) -> None:
     if ev.__pydantic_extra__:
         _ext(ctx, ev, f"event.{ev.type}")
-    resp = getattr(ev, "response", None)
+    resp = field_of(ev, "response")
     if resp is not None:
         _ext(ctx, resp, "response")
         usage = resp.usage
@@ -386,9 +387,9 @@ def _extensions(ctx: ResponseContext, ev: EventBase) -> None:
             _ext(ctx, usage.output_tokens_details, "usage.output_tokens_details")
         for item in resp.output or ():
             _ext_item(ctx, item)
-    _ext_item(ctx, getattr(ev, "item", None))
-    _ext_part(ctx, getattr(ev, "part", None))
-    ann = getattr(ev, "annotation", None)
+    _ext_item(ctx, field_of(ev, "item"))
+    _ext_part(ctx, field_of(ev, "part"))
+    ann = field_of(ev, "annotation")
     if ann is not None:
         _ext(ctx, ann, f"annotation.{ann.type}")
 
@@ -424,7 +425,7 @@ def _first_created(ctx: ResponseContext, ev: EventBase) -> None:
 
 
 def _created_snapshot(ctx: ResponseContext, ev: EventBase) -> None:
-    resp = getattr(ev, "response", None)
+    resp = field_of(ev, "response")
     if resp is None:
         return
     problems = []
@@ -460,7 +461,7 @@ def _lifecycle(ctx: ResponseContext, ev: EventBase) -> None:
         ctx.emit("OAS113", ctx.pos, "response.created is not the first event", key="type")
     if ctx.asm.added and t != "response.created":
         ctx.tally(f"OAS113 late {t}", ctx.pos, f"{_kind(t)} after the first output item")
-    resp = getattr(ev, "response", None)
+    resp = field_of(ev, "response")
     want = _LIFE_STATUS.get(t)
     if want is not None and resp is not None and resp.status != want:
         ctx.emit("OAS113", ctx.pos, f"{_kind(t)} with status {resp.status!r}", key="status")
@@ -503,7 +504,7 @@ def _terminal_end(ctx: ResponseContext) -> None:
 
 
 def _terminal_status(ctx: ResponseContext, ev: EventBase) -> None:
-    resp = getattr(ev, "response", None)
+    resp = field_of(ev, "response")
     if resp is None or ctx.terminals > 1:
         return
     t = ev.type
@@ -543,7 +544,7 @@ CONSTANT_FIELDS = (
 
 
 def _snapshots(ctx: ResponseContext, ev: EventBase) -> None:
-    resp = getattr(ev, "response", None)
+    resp = field_of(ev, "response")
     if resp is None:
         return
     first = ctx.snapshot
@@ -583,7 +584,7 @@ def _snapshots_end(ctx: ResponseContext) -> None:
 
 
 def _usage_place(ctx: ResponseContext, ev: EventBase) -> None:
-    resp = getattr(ev, "response", None)
+    resp = field_of(ev, "response")
     if resp is None:
         return
     t = ev.type
@@ -595,7 +596,7 @@ def _usage_place(ctx: ResponseContext, ev: EventBase) -> None:
 
 
 def _usage_math(ctx: ResponseContext, ev: EventBase) -> None:
-    resp = getattr(ev, "response", None)
+    resp = field_of(ev, "response")
     u = resp.usage if resp is not None else None
     if u is None:
         return
@@ -675,7 +676,7 @@ def _item_added(ctx: ResponseContext, ev: Any) -> None:
     else:
         ctx.ids[iid] = ctx.pos
     if calls:
-        cid = getattr(item, "call_id", None)
+        cid = field_of(item, "call_id")
         if not isinstance(cid, str) or not cid:
             ctx.emit("OAS124", ctx.pos, f"{item.type} without a non-empty call_id", key="call_id")
         elif cid in ctx.call_ids:
@@ -727,7 +728,7 @@ _SCOPED = frozenset(
 
 def _item_scoped(ctx: ResponseContext, ev: Any) -> None:
     """OAS123 (inside its item's life), OAS125 (ids agree), OAS126 (family fits the item)."""
-    idx = getattr(ev, "output_index", None)
+    idx = field_of(ev, "output_index")
     if not isinstance(idx, int):
         return
     t = ev.type
@@ -751,7 +752,7 @@ def _item_scoped(ctx: ResponseContext, ev: Any) -> None:
                 f"{_kind(t)} for output_index {idx} after its output_item.done",
                 field="output_index",
             )
-    iid = getattr(ev, "item_id", None)
+    iid = field_of(ev, "item_id")
     if iid is not None and item.id is not None and iid != item.id:
         ctx.tally(
             "OAS125",
@@ -763,7 +764,7 @@ def _item_scoped(ctx: ResponseContext, ev: Any) -> None:
         done = ev.item
         if done is not None:
             for name in ("id", "type", "call_id"):
-                a, b = getattr(done, name, None), getattr(item, name)
+                a, b = field_of(done, name), getattr(item, name)
                 if a != b and not (name == "id" and item.id is None and a is not None):
                     ctx.emit(
                         "OAS125",
@@ -782,7 +783,7 @@ def _item_scoped(ctx: ResponseContext, ev: Any) -> None:
             field="type",
         )
     if t.startswith("response.content_part."):
-        ptype = getattr(ev.part, "type", None)
+        ptype = field_of(ev.part, "type")
         ok = itype == "message" or (itype == "reasoning" and ptype == "reasoning_text")
         if itype is not None and not ok:
             ctx.tally(
@@ -861,13 +862,13 @@ def _compare_item(
     ctx: ResponseContext, code: str, st: ItemState, item: Any, where: str, minor: int = 0
 ) -> bool:
     """Whether ``item`` holds what the stream built for ``st``; reports the first difference."""
-    for i, part in enumerate(getattr(item, "content", None) or ()):
+    for i, part in enumerate(field_of(item, "content") or ()):
         built = st.parts.get(i)
         if built is None:
             continue
-        value = getattr(part, "text", None)
+        value = field_of(part, "text")
         if part.type == "refusal":
-            value = getattr(part, "refusal", None)
+            value = field_of(part, "refusal")
         if value is not None and value != built.text:
             ctx.emit(
                 code,
@@ -879,7 +880,7 @@ def _compare_item(
     if item.type == "reasoning":
         for i, part in enumerate(item.summary or ()):
             built = st.summaries.get(i)
-            if built is not None and getattr(part, "text", None) != built.text:
+            if built is not None and field_of(part, "text") != built.text:
                 ctx.emit(
                     code,
                     ctx.pos,
@@ -888,7 +889,7 @@ def _compare_item(
                 )
                 return False
     for fname in ("arguments", "input", "code"):
-        value = getattr(item, fname, None)
+        value = field_of(item, fname)
         built_text = st.text
         known = fname in type(item).model_fields
         if known and built_text is not None and isinstance(value, str) and value != built_text:
@@ -899,7 +900,7 @@ def _compare_item(
                 minor=minor,
             )
             return False
-    name = getattr(item, "name", None)
+    name = field_of(item, "name")
     if st.name is not None and name is not None and name != st.name:
         ctx.emit(code, ctx.pos, f"{where}: name {name!r}, added as {st.name!r}", minor=minor)
         return False
@@ -1054,11 +1055,11 @@ def _join_equals_done(ctx: ResponseContext, ev: Any) -> None:
     deltas: int
     if fam in TEXT_FAMILIES:
         part = _part_of(ctx, ev)
-        value = getattr(ev, TEXT_FAMILIES[fam][1])
+        value = field_of(ev, TEXT_FAMILIES[fam][1])
         built, deltas = (part.text, part.deltas) if part is not None else ("", 0)
     elif fam in ITEM_TEXT_FAMILIES:
         st = _in_item(ctx, ev)
-        value = getattr(ev, ITEM_TEXT_FAMILIES[fam])
+        value = field_of(ev, ITEM_TEXT_FAMILIES[fam])
         built, deltas = ("".join(st.pieces), st.deltas) if st is not None else ("", 0)
     elif t == "response.reasoning_summary_text.done":
         part = _part_of(ctx, ev, summary=True)
@@ -1067,9 +1068,9 @@ def _join_equals_done(ctx: ResponseContext, ev: Any) -> None:
     elif t in ("response.content_part.done", "response.reasoning_summary_part.done"):
         part = _part_of(ctx, ev, summary=t.endswith("summary_part.done"))
         p = ev.part
-        value = getattr(p, "text", None) if p is not None else None
+        value = field_of(p, "text") if p is not None else None
         if p is not None and p.type == "refusal":
-            value = getattr(p, "refusal", None)
+            value = field_of(p, "refusal")
         if part is None or value is None or (part.done_text is None and not part.deltas):
             return
         done_value = part.done_text if part.done_text is not None else part.text
@@ -1204,7 +1205,7 @@ def _annotation_index(ctx: ResponseContext, ev: Any) -> None:
     p = ev.part
     if part is None or p is None or not part.annotations:
         return
-    anns = getattr(p, "annotations", None)
+    anns = field_of(p, "annotations")
     if anns is not None and len(anns) != len(part.annotations):
         ctx.tally(
             "OAS136",
@@ -1220,7 +1221,7 @@ def _annotation_end(ctx: ResponseContext) -> None:
 
 
 def _created_at(ctx: ResponseContext, ev: EventBase) -> None:
-    resp = getattr(ev, "response", None)
+    resp = field_of(ev, "response")
     if resp is None or ctx.created_at_checked:
         return
     ctx.created_at_checked = True

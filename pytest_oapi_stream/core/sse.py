@@ -183,11 +183,14 @@ _sink = _InvalidSink()
 _WINDOW = 1 << 16
 
 
-def _data_event(data: str, offset: int, line: int, index: int) -> SSEEvent:
-    """Build the common event (one ``data: `` line, blank-line terminated) quickly."""
+def _data_event(
+    data: str, offset: int, line: int, index: int, event: str | None = None
+) -> SSEEvent:
+    """Build the common event (one ``data: `` line, blank-line terminated, optionally after
+    one ``event: `` line) quickly."""
     ev = object.__new__(_EventBuilder)
     ev.data = data
-    ev.event = None
+    ev.event = event
     ev.id = None
     ev.retry = None
     ev.offset = offset
@@ -583,6 +586,23 @@ class SSEDecoder:
                 self._pos = pos + len(block) + 2 * eol
                 self._line += 2
                 return
+        elif eol == 1 and block[:7] == b"event: ":
+            # `event: NAME` + `data: {...}`: every event of a Responses stream at OpenAI.
+            nl = block.find(b"\n")
+            if block[nl + 1 : nl + 7] == b"data: " and block.find(b"\n", nl + 1) < 0:
+                try:
+                    name = block[7:nl].decode()
+                    text = block[nl + 7 :].decode()
+                except UnicodeDecodeError:
+                    pass  # the line-by-line path records where
+                else:
+                    pos = self._pos
+                    index = self._index
+                    out.append(_data_event(text, pos, self._line, index, name))
+                    self._index = self.facts.events = index + 1
+                    self._pos = pos + len(block) + 2
+                    self._line += 3
+                    return
         self._block_lines(block, eol, True, out)
 
     def _block_lines(self, block: bytes, eol: int, blank: bool, out: list[SSEEvent]) -> None:

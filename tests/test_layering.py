@@ -39,6 +39,7 @@ LAYERS = {
         "responses.profiles",
         "responses.assembly",
         "responses.check",
+        "responses.fastpath",
     },
     "files": {"recording.files"},
     "contracts": {

@@ -18,6 +18,7 @@ from ..core.driver import windows
 from ..core.report import Report, StreamContractError
 from ..core.sources import HttpInfo, Source, SourceError, aiter_pieces, open_source
 from ..core.sse import FramingFacts, SSEDecoder, SSEEvent
+from . import fastpath
 from .assembly import AssembledItem
 from .models import EventBase, Response, ResponseError, ResponseUsage
 from .parse import ParsedEvent, parse_event, parse_event_dict
@@ -149,6 +150,7 @@ class _Run:
         self.end_checks = [r.on_end for r in active if r.on_end is not None]
         self.dispatch: dict[str, list[Check]] = {}
         self.types_on = ctx.active("OAS109")
+        self.fast = fastpath.ENABLED
         self.json_on = ctx.active("OAS101")
 
     def _checks(self, etype: str) -> list[Check]:
@@ -204,6 +206,11 @@ class _Run:
                     )
         else:
             event = parsed
+            if self.fast and event.type in fastpath.TYPES and fastpath.take(ctx, event):
+                ctx.chunks = pos + 1
+                if self.keep:
+                    self.events.append(event)
+                return event
         for check in self._checks(event.type):
             check(ctx, event)
         ctx.asm.feed(event, pos)

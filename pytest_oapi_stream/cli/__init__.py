@@ -19,7 +19,14 @@ from ..chat.profiles import PROFILES, get_profile
 from ..core.report import Report, Violation, use_color
 from ..responses.profiles import RESPONSE_PROFILES
 
-__all__ = ["build_parser", "main", "profiles_markdown", "rules_document", "rules_markdown"]
+__all__ = [
+    "build_parser",
+    "main",
+    "profiles_markdown",
+    "responses_document",
+    "rules_document",
+    "rules_markdown",
+]
 
 _CASSETTE_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -222,7 +229,67 @@ def rules_document() -> str:
                 + ", ".join(f"`{e}`" for e in sorted(prof.extensions))
             )
         parts.append("")
+    parts.append(responses_document())
     return "\n".join(parts).rstrip() + "\n"
+
+
+def responses_document() -> str:
+    """The Responses part of ``docs/rules.md``: its catalog, severities per profile, profiles."""
+    from ..responses.profiles import get_response_profile
+    from ..responses.rules import RULES
+
+    profs = [get_response_profile(name) for name in RESPONSE_PROFILES]
+    lines = [
+        "# The Responses rule catalog (`/v1/responses`, `stream: true`)\n",
+        "Generated from `pytest_oapi_stream.responses.rules` and `.responses.profiles`. A stream",
+        "is checked as a Responses stream when its request path ends in `/responses` (or",
+        "`/responses/{id}` when resuming) or its first payload's `type` starts with `response.`.",
+        "The byte-level rules of the chat catalog apply unchanged (OAS001-OAS005, OAS040); OAS006",
+        "and OAS008 do not (a Responses stream names its events and has no `[DONE]` at OpenAI).",
+        "The evidence per rule (which client breaks, which server deviates) is in",
+        "`research/responses-invariants.md`; `docs/conformance.md` shows the verdicts on 31 real",
+        "recordings. Rules that need the request (`starting_after`, `background`) report at info",
+        "without it.\n",
+        "## Rules (severity under the strict `openai` profile)\n",
+        "| code | name | severity | scope | rule |",
+        "|---|---|---|---|---|",
+    ]
+    for r in RULES:
+        lines.append(f"| {r.code} | `{r.name}` | {r.severity} | {r.scope} | {r.summary} |")
+    lines += [
+        "",
+        "## Severity per profile (bold: differs from `openai`)\n",
+        "| code | name | " + " | ".join(p.name for p in profs) + " |",
+        "|---|---|" + "---|" * len(profs),
+    ]
+    for r in RULES:
+        cells = []
+        for p in profs:
+            sev = p.severity.get(r.code, r.severity)
+            cells.append(sev if sev == r.severity else f"**{sev}**")
+        lines.append(f"| {r.code} | `{r.name}` | " + " | ".join(cells) + " |")
+    lines += ["", "## Responses profiles\n"]
+    for p in profs:
+        lines.append(f"### `{p.name}`\n")
+        lines.append(p.description + "\n")
+        if p.hosts:
+            lines.append("- auto-selected for hosts: " + ", ".join(f"`{h}`" for h in p.hosts))
+        if p.ports:
+            lines.append("- auto-selected for ports: " + ", ".join(f"`{n}`" for n in p.ports))
+        if p.done_required:
+            lines.append("- `data: [DONE]` required at the end (OAS104 inverted)")
+        if p.extensions:
+            lines.append(
+                "- known extensions (not reported under OAS110): "
+                + ", ".join(f"`{e}`" for e in sorted(p.extensions))
+            )
+        if p.optional:
+            lines.append(
+                "- required fields it may omit (not reported under OAS109): "
+                + ", ".join(f"`{e}`" for e in sorted(p.optional))
+            )
+        lines.append("")
+    return "\n".join(lines)
 
 
 def _cmd_rules(args: argparse.Namespace, out: TextIO) -> int:

@@ -41,6 +41,41 @@ ITEM_TEXT_FAMILIES: dict[str, str] = {
 }
 
 
+class TextBuffer:
+    """Delta texts joined as they come, in blocks: memory is the text, not one object per delta.
+
+    Also notes whether every delta repeats the one before it (cumulative deltas, OAS135).
+    """
+
+    __slots__ = ("blocks", "cumulative", "last", "recent")
+
+    _BLOCK = 256
+
+    def __init__(self) -> None:
+        self.blocks: list[str] = []
+        self.recent: list[str] = []
+        self.last: str | None = None
+        self.cumulative = True
+
+    def add(self, text: str) -> None:
+        """Append one delta's text."""
+        last = self.last
+        if last is not None and not (last and text.startswith(last)):
+            self.cumulative = False
+        self.last = text
+        recent = self.recent
+        recent.append(text)
+        if len(recent) >= self._BLOCK:
+            self.blocks.append("".join(recent))
+            recent.clear()
+
+    def value(self) -> str:
+        """The joined text so far."""
+        if self.blocks:
+            return "".join(self.blocks) + "".join(self.recent)
+        return "".join(self.recent)
+
+
 class PartState:
     """One content or summary part as the stream builds it."""
 
@@ -61,7 +96,7 @@ class PartState:
         self.index = index
         self.type = type_
         self.added = added
-        self.pieces: list[str] = []
+        self.pieces = TextBuffer()
         self.deltas = 0
         self.done_text: str | None = None
         self.text_done = 0
@@ -73,7 +108,7 @@ class PartState:
     def text(self) -> str:
         """The joined deltas, or the ``.done`` text when no delta came."""
         if self.deltas or self.done_text is None:
-            return "".join(self.pieces)
+            return self.pieces.value()
         return self.done_text
 
 
@@ -112,7 +147,7 @@ class ItemState:
         self.done_item: Any = None
         self.parts: dict[int, PartState] = {}
         self.summaries: dict[int, PartState] = {}
-        self.pieces: list[str] = []
+        self.pieces = TextBuffer()
         self.deltas = 0
         self.done_text: str | None = None
         self.done_text_count = 0
@@ -121,7 +156,7 @@ class ItemState:
     def text(self) -> str | None:
         """Joined argument/input/code deltas (or the ``.done`` value when none came)."""
         if self.deltas:
-            return "".join(self.pieces)
+            return self.pieces.value()
         return self.done_text
 
 
@@ -214,7 +249,7 @@ class Assembler:
             part = _part(item.parts, ev.content_index, TEXT_FAMILIES[fam][0])
             if last == "delta":
                 if isinstance(ev.delta, str):
-                    part.pieces.append(ev.delta)
+                    part.pieces.add(ev.delta)
                 part.deltas += 1
             elif last == "done":
                 part.done_text = field_of(ev, TEXT_FAMILIES[fam][1])
@@ -224,7 +259,7 @@ class Assembler:
             item = self.item_of(ev, pos)
             if last == "delta":
                 if isinstance(ev.delta, str):
-                    item.pieces.append(ev.delta)
+                    item.pieces.add(ev.delta)
                 item.deltas += 1
             elif last == "done":
                 item.done_text = field_of(ev, ITEM_TEXT_FAMILIES[fam])
@@ -233,7 +268,7 @@ class Assembler:
         if t == "response.reasoning_summary_text.delta":
             part = _part(self.item_of(ev, pos).summaries, ev.summary_index, "summary_text")
             if isinstance(ev.delta, str):
-                part.pieces.append(ev.delta)
+                part.pieces.add(ev.delta)
             part.deltas += 1
         elif t == "response.reasoning_summary_text.done":
             part = _part(self.item_of(ev, pos).summaries, ev.summary_index, "summary_text")

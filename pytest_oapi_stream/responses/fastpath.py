@@ -102,7 +102,7 @@ def take(ctx: ResponseContext, ev: Any) -> bool:
         return False
     if part_type is None:
         ctx.last_seq = seq
-        item.pieces.append(delta)
+        item.pieces.add(delta)
         item.deltas += 1
         return True
     if t is _SUMMARY or t == _SUMMARY:
@@ -122,6 +122,6 @@ def take(ctx: ResponseContext, ev: Any) -> bool:
     ):
         return False
     ctx.last_seq = seq
-    part.pieces.append(delta)
+    part.pieces.add(delta)
     part.deltas += 1
     return True

@@ -1060,7 +1060,7 @@ def _join_equals_done(ctx: ResponseContext, ev: Any) -> None:
     elif fam in ITEM_TEXT_FAMILIES:
         st = _in_item(ctx, ev)
         value = field_of(ev, ITEM_TEXT_FAMILIES[fam])
-        built, deltas = ("".join(st.pieces), st.deltas) if st is not None else ("", 0)
+        built, deltas = (st.pieces.value(), st.deltas) if st is not None else ("", 0)
     elif t == "response.reasoning_summary_text.done":
         part = _part_of(ctx, ev, summary=True)
         value = ev.text
@@ -1156,18 +1156,14 @@ def _arguments_json(ctx: ResponseContext, ev: Any) -> None:
     args = item.arguments
     if not isinstance(args, str):
         return  # OAS109 reports a missing or non-string value
-    if st is not None and st.deltas > 1:
-        pieces = st.pieces
-        if all(
-            pieces[i].startswith(pieces[i - 1]) and pieces[i - 1] for i in range(1, len(pieces))
-        ):
-            ctx.emit(
-                "OAS135",
-                ctx.pos,
-                f"argument deltas of {item.name!r} are cumulative (each repeats the last)",
-                key="arguments",
-            )
-            return
+    if st is not None and st.deltas > 1 and st.pieces.cumulative:
+        ctx.emit(
+            "OAS135",
+            ctx.pos,
+            f"argument deltas of {item.name!r} are cumulative (each repeats the last)",
+            key="arguments",
+        )
+        return
     try:
         value = json.loads(args)
     except json.JSONDecodeError as exc:

@@ -342,3 +342,18 @@ def test_incomplete_with_last_item_open_is_a_warning() -> None:
     term["response"].update(status="incomplete", incomplete_details={"reason": "max_output_tokens"})
     report = check_response_stream(sse(evs), profile="openai")
     assert [v.severity for v in report.violations if v.code == "OAS123"] == ["warn"]
+
+
+def test_cumulative_argument_deltas_are_an_error() -> None:
+    """Each delta repeating the text so far (a chat-habit bug): the join is not the arguments."""
+
+    def cumulative(evs: Events) -> None:
+        deltas = [e for e in evs if e["type"] == "response.function_call_arguments.delta"]
+        so_far = ""
+        for ev in deltas:
+            so_far += ev["delta"]
+            ev["delta"] = so_far
+
+    report = check_response_stream(sse(edited(CALL, cumulative)), profile="openai")
+    found = [v for v in report.violations if v.code == "OAS135"]
+    assert found and found[0].severity == "error" and "cumulative" in found[0].message

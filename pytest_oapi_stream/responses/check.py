@@ -190,6 +190,12 @@ class _Run:
         ctx.pos = pos
         ctx.raw = raw
         if isinstance(parsed, ParsedEvent):
+            if parsed.chat and pos == 0:
+                raise SourceError(
+                    "this is a chat completions stream (its first payload is a "
+                    "chat.completion.chunk), not a Responses stream: check it with "
+                    "check_chunk_stream / assert_valid_chunk_stream"
+                )
             if parsed.event is None:
                 if self.json_on:
                     ctx.tally("OAS101", pos, f"event #{pos}: {parsed.problem}")

@@ -33,6 +33,8 @@ class ParsedEvent:
     event: EventBase | None = None
     problem: str | None = None
     schema_errors: list[SchemaError] = field(default_factory=list)
+    chat: bool = False
+    """The payload is a ``chat.completion.chunk``: the stream is of the other surface."""
 
 
 def _kind_of(doc: Any) -> str:
@@ -84,7 +86,8 @@ def _slow(doc: Any) -> ParsedEvent:
     etype = doc.get("type")
     if not isinstance(etype, str):
         what = "no `type`" if "type" not in doc else f"`type` {short(etype)} is not a string"
-        return ParsedEvent("invalid", problem=f"payload has {what}")
+        chat = doc.get("object") == "chat.completion.chunk"
+        return ParsedEvent("invalid", problem=f"payload has {what}", chat=chat)
     model: type[EventBase] = EVENT_MODELS.get(etype, UnknownEvent)
     schema: list[SchemaError] = []
     seen: set[str] = set()

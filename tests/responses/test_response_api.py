@@ -314,3 +314,11 @@ def test_json_round_trip_of_the_report() -> None:
     report = check_response_stream(raw(QUOTA))
     data = json.loads(json.dumps(report.to_json()))
     assert data["ok"] is False and data["violations"][0]["code"] == "OAS120"
+
+
+def test_a_chat_stream_is_refused_not_judged() -> None:
+    chat = (CORPUS.parent / "corpus" / "openai__gpt-4o_text_include-usage.sse").read_bytes()
+    with pytest.raises(SourceError, match=r"chat completions stream.*check_chunk_stream"):
+        check_response_stream(chat)
+    with pytest.raises(SourceError, match="chat completions stream"):
+        list(iter_checked_response_events(chat))

@@ -83,7 +83,6 @@ class PartState:
         "added",
         "annotations",
         "closed",
-        "closed_part",
         "deltas",
         "done_text",
         "index",
@@ -101,7 +100,6 @@ class PartState:
         self.done_text: str | None = None
         self.text_done = 0
         self.closed = 0
-        self.closed_part: Any = None
         self.annotations: list[Any] = []
 
     @property
@@ -306,7 +304,6 @@ class Assembler:
         elif t == "response.content_part.done":
             part = _part(self.item_of(ev, pos).parts, ev.content_index, None)
             part.closed += 1
-            part.closed_part = ev.part
         elif t == "response.reasoning_summary_part.added":
             item = self.item_of(ev, pos)
             si = ev.summary_index
@@ -315,7 +312,6 @@ class Assembler:
         elif t == "response.reasoning_summary_part.done":
             part = _part(self.item_of(ev, pos).summaries, ev.summary_index, "summary_text")
             part.closed += 1
-            part.closed_part = ev.part
         elif t == "response.output_text.annotation.added":
             part = _part(self.item_of(ev, pos).parts, ev.content_index, "output_text")
             if ev.annotation is not None:

@@ -1186,6 +1186,9 @@ def _arguments_json(ctx: ResponseContext, ev: Any) -> None:
 
 def _annotation_index(ctx: ResponseContext, ev: Any) -> None:
     t = ev.type
+    if t == "response.output_item.done":
+        _annotations_done(ctx, ev)
+        return
     part = _part_of(ctx, ev)
     if t == "response.output_text.annotation.added":
         ai = ev.annotation_index
@@ -1210,6 +1213,27 @@ def _annotation_index(ctx: ResponseContext, ev: Any) -> None:
             f"{len(part.annotations)}",
             field="annotations",
         )
+
+
+def _annotations_done(ctx: ResponseContext, ev: Any) -> None:
+    """OAS136 at output_item.done: each text part lists the annotations the stream added."""
+    st = _in_item(ctx, ev)
+    item = ev.item
+    if st is None or item is None or item.type != "message":
+        return
+    for i, done_part in enumerate(field_of(item, "content") or ()):
+        built = st.parts.get(i)
+        anns = field_of(done_part, "annotations")
+        if built is None or not built.annotations or anns is None:
+            continue
+        if len(anns) != len(built.annotations):
+            ctx.tally(
+                "OAS136",
+                ctx.pos,
+                f"output_item.done lists {len(anns)} annotation(s) in content[{i}], "
+                f"the stream added {len(built.annotations)}",
+                field="annotations",
+            )
 
 
 def _annotation_end(ctx: ResponseContext) -> None:
@@ -1663,7 +1687,13 @@ RULES: tuple[Rule, ...] = (
         "annotation_index 0, 1... in order within a part",
         on_chunk=_annotation_index,
         on_end=_annotation_end,
-        types=_T({"response.output_text.annotation.added", "response.content_part.done"}),
+        types=_T(
+            {
+                "response.output_text.annotation.added",
+                "response.content_part.done",
+                "response.output_item.done",
+            }
+        ),
     ),
     Rule(
         "OAS137",

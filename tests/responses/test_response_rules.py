@@ -357,3 +357,12 @@ def test_cumulative_argument_deltas_are_an_error() -> None:
     report = check_response_stream(sse(edited(CALL, cumulative)), profile="openai")
     found = [v for v in report.violations if v.code == "OAS135"]
     assert found and found[0].severity == "error" and "cumulative" in found[0].message
+
+
+def test_done_item_with_other_annotations_is_oas136() -> None:
+    def drop(evs: Events) -> None:
+        item = [e for e in evs if e["type"] == "response.output_item.done"][-1]["item"]
+        item["content"][0]["annotations"] = []
+
+    report = check_response_stream(sse(edited(ANNOTATIONS, drop)), profile="openai")
+    assert "OAS136" in report.codes("warn"), report.format()

@@ -108,7 +108,8 @@ def _print_text(results: list[Result], out: TextIO, *, verbose: bool, color: boo
             f"{rep.profile_reason}]\n"
         )
         if shown:
-            rows = [_row(v) for v in shown]
+            unit = "event" if res.surface == "responses" else "chunk"
+            rows = [_row(v, unit) for v in shown]
             widths = [max(len(r[i]) for r in rows) for i in range(4)]
             for v, row in zip(shown, rows, strict=True):
                 cells = [row[i].ljust(widths[i]) for i in range(4)]
@@ -121,8 +122,8 @@ def _print_text(results: list[Result], out: TextIO, *, verbose: bool, color: boo
     out.write(_paint(summary, "error" if failed else "ok", color) + "\n")
 
 
-def _row(v: Violation) -> tuple[str, str, str, str, str]:
-    where = "stream" if v.chunk is None else f"chunk {v.chunk}"
+def _row(v: Violation, unit: str = "chunk") -> tuple[str, str, str, str, str]:
+    where = "stream" if v.chunk is None else f"{unit} {v.chunk}"
     return (v.code, v.rule, v.severity, where, v.message)
 
 

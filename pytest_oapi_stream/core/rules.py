@@ -90,6 +90,8 @@ class Emitter:
     """
 
     rules: Mapping[str, Rule]
+    #: The violation class a finding is recorded as (a surface may name its unit: "event").
+    violation_type: type[Violation] = Violation
     levels: dict[str, int]
     findings: list[Violation]
     tallies: dict[str, Tally]
@@ -139,7 +141,7 @@ class Emitter:
         if text is None and chunk is not None and chunk == self.pos:
             text = self.raw
         self.findings.append(
-            Violation(
+            self.violation_type(
                 code=code,
                 rule=self.rules[code].name,
                 severity=SEVERITY_NAMES[level],

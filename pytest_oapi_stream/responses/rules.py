@@ -44,11 +44,24 @@ if TYPE_CHECKING:
     from ..core.sse import FramingFacts, SSEEvent
     from .profiles import ResponseProfile
 
-__all__ = ["RULES", "RULES_BY_CODE", "ResponseContext"]
+__all__ = ["RULES", "RULES_BY_CODE", "EventViolation", "ResponseContext"]
 
 EARLIEST_CREATED = 1577836800  # 2020-01-01
 MS_THRESHOLD = 100_000_000_000  # anything above is not Unix seconds
 FUTURE_SLACK = 600
+
+
+@dataclass(frozen=True, slots=True)
+class EventViolation(Violation):
+    """A violation on a Responses stream: its place is an event, not a chunk (the JSON keeps
+    the field name ``chunk``, the stable key of ``--format json``)."""
+
+    def line(self) -> str:
+        """One readable line: code, rule, where (``event N``), message, excerpt."""
+        text = Violation.line(self)
+        if self.chunk is not None:
+            text = text.replace(f"] at chunk {self.chunk}", f"] at event {self.chunk}", 1)
+        return text
 
 
 @dataclass(eq=False)
@@ -91,6 +104,7 @@ class ResponseContext(Emitter):
     error_events: int = 0
 
     def __post_init__(self) -> None:
+        self.violation_type = EventViolation
         self.init_levels(RULES, self.profile.severity, self.ignore)
         req = self.request or {}
         after = req.get("starting_after")

@@ -69,6 +69,7 @@ def test_text_output_names_the_responses_surface(capsys: pytest.CaptureFixture[s
     code, out = run(capsys, "check", str(QUOTA))
     assert code == 1
     assert "[responses, profile openai" in out and "OAS120" in out
+    assert "event 2" in out and "chunk 2" not in out
 
 
 def test_cassette_interactions_are_detected_one_by_one(

@@ -106,6 +106,7 @@ def test_failure_names_every_broken_rule() -> None:
         assert_valid_response_stream(sse(evs), profile="openai")
     text = str(info.value)
     assert "OAS114 terminal-once-last [error]" in text and "truncated" in text
+    assert "OAS109 event-required-fields" not in text
     assert info.value.report.stream is not None  # the partial assembly is still there
 
 
@@ -322,3 +323,11 @@ def test_a_chat_stream_is_refused_not_judged() -> None:
         check_response_stream(chat)
     with pytest.raises(SourceError, match="chat completions stream"):
         list(iter_checked_response_events(chat))
+
+
+def test_places_are_events_in_text_and_chunk_in_json() -> None:
+    evs = events(TEXT)
+    evs[5]["item_id"] = "msg_other"
+    report = check_response_stream(sse(evs), profile="openai")
+    assert "OAS125 item-id-consistent [error] at event 5:" in report.format()
+    assert report.to_json()["violations"][0]["chunk"] == 5

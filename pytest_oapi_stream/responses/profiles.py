@@ -206,7 +206,7 @@ _BUILTINS: list[ResponseProfile] = [
     _p(
         name="llamacpp",
         description="llama.cpp server: timings and prompt progress, repeated in_progress.",
-        ports=(8080,),
+        # No port: its default 8080 is every other local server's too; `timings` decides.
         extensions=frozenset(
             {
                 # [llamacpp-test] timings_per_token, return_progress

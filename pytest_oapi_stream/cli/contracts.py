@@ -52,9 +52,19 @@ def _reports(path: Path, profile: str) -> list[Report]:
     from ..recording.files import read_recordings
 
     try:
-        return [rec.check(profile) for rec in read_recordings(path)]
+        return [_chat_only(rec).check(profile) for rec in read_recordings(path)]
     except RecordingError as exc:
         raise InputError(str(exc)) from None
+
+
+def _chat_only(rec: Any) -> Any:
+    """Stream shapes describe chat streams: a Responses stream is refused, not misdescribed."""
+    if rec.surface == "responses":
+        raise InputError(
+            f"{rec.label}: a Responses API stream; stream shapes (shape, diff) cover chat "
+            "completions only so far (check it with `oapi-stream check`)"
+        )
+    return rec
 
 
 def load_document(path: str | os.PathLike[str], profile: str = "auto") -> dict[str, Any]:
@@ -80,7 +90,7 @@ def load_document(path: str | os.PathLike[str], profile: str = "auto") -> dict[s
             recordings = recordings_from_cassette(p, doc)
         except RecordingError as exc:
             raise InputError(str(exc)) from None
-        reports = [rec.check(profile) for rec in recordings]
+        reports = [_chat_only(rec).check(profile) for rec in recordings]
     if not reports:
         raise InputError(f"{p}: no streamed chat completion in it")
     return shape_document(stream_shape(r) for r in reports)

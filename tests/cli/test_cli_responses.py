@@ -124,3 +124,9 @@ def test_conformance_report_over_both_surfaces(tmp_path: Path) -> None:
 )
 def test_surface_of(url: str | None, body: bytes, surface: str) -> None:
     assert surface_of(url, body) == surface
+
+
+def test_shape_refuses_a_responses_stream(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["shape", str(RESP)])
+    _, err = capsys.readouterr()
+    assert code == 2 and "a Responses API stream" in err and "Traceback" not in err

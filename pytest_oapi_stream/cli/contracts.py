@@ -90,7 +90,8 @@ def load_document(path: str | os.PathLike[str], profile: str = "auto") -> dict[s
             recordings = recordings_from_cassette(p, doc)
         except RecordingError as exc:
             raise InputError(str(exc)) from None
-        reports = [_chat_only(rec).check(profile) for rec in recordings]
+        # A cassette may mix surfaces: its shape is that of its chat streams.
+        reports = [rec.check(profile) for rec in recordings if rec.surface == "chat"]
     if not reports:
         raise InputError(f"{p}: no streamed chat completion in it")
     return shape_document(stream_shape(r) for r in reports)

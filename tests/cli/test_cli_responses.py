@@ -130,3 +130,13 @@ def test_shape_refuses_a_responses_stream(capsys: pytest.CaptureFixture[str]) ->
     code = main(["shape", str(RESP)])
     _, err = capsys.readouterr()
     assert code == 2 and "a Responses API stream" in err and "Traceback" not in err
+
+
+def test_shape_of_a_mixed_cassette_is_that_of_its_chat_streams(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = mixed_cassette(tmp_path / "mixed.yaml")
+    code = main(["shape", str(path)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert out.count("- chunks:") == 1  # one chat stream; the two Responses streams left out

@@ -864,6 +864,26 @@ def _item_status_done(ctx: ResponseContext, ev: Any) -> None:
 def _item_status_end(ctx: ResponseContext) -> None:
     for key in [k for k in ctx.tallies if k.startswith("OAS127 ")]:
         ctx.flush_tally(key, "OAS127", what="item")
+    # Open Responses: an item that ends incomplete is the last item, of an incomplete response.
+    term = ctx.asm.terminal
+    items = ctx.asm.items
+    last = max(items) if items else None
+    for st in items.values():
+        status = field_of(st.done_item, "status")
+        if status != "incomplete":
+            continue
+        if st.index != last:
+            ctx.emit(
+                "OAS127",
+                None,
+                f"{st.type} item {st.id!r} is incomplete but not the last item",
+            )
+        elif term is not None and term.type != "response.incomplete":
+            ctx.emit(
+                "OAS127",
+                None,
+                f"{st.type} item {st.id!r} is incomplete in a response that ends {term.type}",
+            )
 
 
 def _short(text: str | None) -> str:

@@ -331,3 +331,24 @@ def test_places_are_events_in_text_and_chunk_in_json() -> None:
     report = check_response_stream(sse(evs), profile="openai")
     assert "OAS125 item-id-consistent [error] at event 5:" in report.format()
     assert report.to_json()["violations"][0]["chunk"] == 5
+
+
+def test_openai_async_sdk_stream_manager(loopback: str) -> None:
+    openai = pytest.importorskip("openai")
+
+    async def run() -> None:
+        client = openai.AsyncOpenAI(base_url=loopback, api_key="test", max_retries=0)
+        async with client.responses.stream(model="gpt-4o", input="weather?") as stream:
+            checked = await aassert_valid_response_stream(stream, profile="openai")
+        assert checked.function_calls[0].name == "weather"
+        await client.close()
+
+    asyncio.run(run())
+
+
+def test_an_unentered_stream_manager_is_refused(loopback: str) -> None:
+    openai = pytest.importorskip("openai")
+    client = openai.OpenAI(base_url=loopback, api_key="test", max_retries=0)
+    manager = client.responses.stream(model="gpt-4o", input="weather?")
+    with pytest.raises(SourceError, match="enter it first"):
+        check_response_stream(manager)

@@ -366,3 +366,13 @@ def test_done_item_with_other_annotations_is_oas136() -> None:
 
     report = check_response_stream(sse(edited(ANNOTATIONS, drop)), profile="openai")
     assert "OAS136" in report.codes("warn"), report.format()
+
+
+def test_an_incomplete_item_in_a_completed_response_is_oas127() -> None:
+    def incomplete(evs: Events) -> None:
+        first(evs, "response.output_item.done")["item"]["status"] = "incomplete"
+        first(evs, "response.completed")["response"]["output"][0]["status"] = "incomplete"
+
+    report = check_response_stream(sse(edited(TEXT, incomplete)), profile="openai")
+    found = [v for v in report.violations if v.code == "OAS127"]
+    assert found and "ends response.completed" in found[0].message, report.format()

@@ -70,6 +70,9 @@ class AssembledMessage:
     first_content_chunk: int | None = None
     first_tool_chunk: int | None = None
     last_reasoning_chunk: int | None = None
+    #: The highest tool-call index opened so far (None: no call), kept so that no per-chunk
+    #: check has to take ``max`` over every call (linear time on streams of many calls).
+    top_call: int | None = None
     _content: list[str] = field(default_factory=list, repr=False)
     _refusal: list[str] = field(default_factory=list, repr=False)
     _reasoning: list[str] = field(default_factory=list, repr=False)
@@ -160,10 +163,13 @@ class Assembler:
             # No index (Gemini, Mistral): a fragment with an id or a name opens a new call,
             # anything else continues the last one.
             opens = bool(frag.id) or bool(fn is not None and fn.name)
-            idx = max(msg._calls, default=-1) + 1 if opens or not msg._calls else max(msg._calls)
+            top = msg.top_call
+            idx = (top if top is not None else -1) + 1 if opens or top is None else top
         call = msg._calls.get(idx)
         if call is None:
             call = msg._calls[idx] = AssembledToolCall(index=idx, first_chunk=position)
+            if msg.top_call is None or idx > msg.top_call:
+                msg.top_call = idx
         call.fragments += 1
         if frag.id and not call.id:
             call.id = frag.id

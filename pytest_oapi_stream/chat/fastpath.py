@@ -151,9 +151,11 @@ class PlainChunkGate:
     """
 
     __slots__ = (
+        "_ext",
         "_ext_choice",
         "_ext_chunk",
         "_ext_delta",
+        "_ext_done",
         "_ext_fn",
         "_ext_on",
         "_ext_tool",
@@ -172,11 +174,16 @@ class PlainChunkGate:
         self._watch = watch
         active = set(checks)
         self._ext_on = _EXTENSION_CHECK in active  # OAS014 on: fields must be looked at
-        self._ext_chunk = _SPECS[_P_CHUNK]
-        self._ext_choice = _SPECS[_P_CHOICE]
-        self._ext_delta = _SPECS[_P_DELTA]
-        self._ext_tool = _SPECS[_P_TOOL]
-        self._ext_fn = _SPECS[_P_FN]
+        # Per place, the field names _extension_chunk passes over: spec, or seen before. The
+        # sets grow in place; _ext_done counts the entries of ctx.ext_order taken in, so each
+        # refresh costs only the fields new since the last one (linear in the stream).
+        self._ext: dict[str, set[str]] = {prefix: set(spec) for prefix, spec in _SPECS.items()}
+        self._ext_done = 0
+        self._ext_chunk = self._ext[_P_CHUNK]
+        self._ext_choice = self._ext[_P_CHOICE]
+        self._ext_delta = self._ext[_P_DELTA]
+        self._ext_tool = self._ext[_P_TOOL]
+        self._ext_fn = self._ext[_P_FN]
         self._key: tuple[Any, ...] | None = None  # no chunk is taken before the first one
         self._reasoning_on = _REASONING_CHECK in active
 
@@ -190,18 +197,13 @@ class PlainChunkGate:
         ctx = self.ctx
         ref = ctx.ref
         self._key = None if ref is None or ctx.usages else self._envelope_key(ref)
-        if self._ext_on:
-            # Per place, the field names _extension_chunk passes over: spec or seen before.
-            seen = ctx.ext_seen
-            ext = {}
-            for prefix, spec in _SPECS.items():
-                cut = len(prefix)
-                ext[prefix] = spec | {p[cut:] for p in seen if p.startswith(prefix)}
-            self._ext_chunk = ext[_P_CHUNK]
-            self._ext_choice = ext[_P_CHOICE]
-            self._ext_delta = ext[_P_DELTA]
-            self._ext_tool = ext[_P_TOOL]
-            self._ext_fn = ext[_P_FN]
+        order = ctx.ext_order
+        if self._ext_on and self._ext_done < len(order):
+            for path in order[self._ext_done :]:
+                for prefix, names in self._ext.items():
+                    if path.startswith(prefix):
+                        names.add(path[len(prefix) :])
+            self._ext_done = len(order)
         if self._watch and ref is not None and self._may_signal(ref):
             self._key = None
 
@@ -344,7 +346,8 @@ class PlainChunkGate:
                 or tid is not None
                 or ttype is not None
                 or ti not in calls
-                or ti < max(calls)
+                or msg.top_call is None
+                or ti < msg.top_call
             ):
                 return False
             if fn is not None:

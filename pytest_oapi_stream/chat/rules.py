@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from ..core.report import SEVERITY_RANK, Severity, Violation, excerpt_at
+from ..core.report import SEVERITY_RANK, Severity, Violation, excerpt_at, printable
 from ..core.rules import (
     Rule,
     comments_end,
@@ -94,6 +94,8 @@ class RuleContext:
     annotation_after_usage: int = 0
     usage_trailers: set[int] = field(default_factory=set)
     ext_seen: dict[str, int] = field(default_factory=dict)  # path -> first chunk index
+    ext_order: list[str] = field(default_factory=list)  # ext_seen's keys, for readers to resume
+    choice_mex: int = 0  # no choice index below this is unseen (OAS020, amortised linear)
     tool_ids: dict[str, int] = field(default_factory=dict)
     reasoning_fields: set[str] = field(default_factory=set)
     fingerprints: set[str] = field(default_factory=set)
@@ -102,6 +104,10 @@ class RuleContext:
     tallies: dict[str, _Tally] = field(default_factory=dict)
     facts: FramingFacts | None = None
     last_event: SSEEvent | None = None
+    # Where each key sits in the text last excerpted (_excerpt): a chunk's findings share its
+    # text, and searching it again per finding would cost its length each time.
+    _found_in: str | None = None
+    _found: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         req = self.request or {}
@@ -163,11 +169,23 @@ class RuleContext:
                 rule=RULES_BY_CODE[code].name,
                 severity=_NAMES[level],
                 chunk=chunk,
-                message=message,
+                message=printable(message),
                 path=path,
-                excerpt=excerpt_at(text, key or _last_key(path)),
+                excerpt=self._excerpt(text, key or _last_key(path)),
             )
         )
+
+    def _excerpt(self, text: str | None, key: str | None) -> str | None:
+        """``excerpt_at(text, key)``, finding ``key`` in ``text`` once per text."""
+        if text is None or not key:
+            return excerpt_at(text, key)
+        if text is not self._found_in:
+            self._found_in = text
+            self._found = {}
+        at = self._found.get(key)
+        if at is None:
+            at = self._found[key] = text.find(f'"{key}"')
+        return excerpt_at(text, key, at=at)
 
     def tally(
         self,
@@ -180,7 +198,7 @@ class RuleContext:
         """Count a finding that is reported once per stream with its first place."""
         t = self.tallies.get(key)
         if t is None:
-            excerpt = excerpt_at(self.raw, field or _last_key(path))
+            excerpt = self._excerpt(self.raw, field or _last_key(path))
             self.tallies[key] = _Tally(chunk, message, excerpt, path=path)
         else:
             t.count += 1
@@ -390,6 +408,7 @@ def _ext_check(ctx: RuleContext, obj: BaseModel, prefix: str, spec: frozenset[st
         if path in ctx.ext_seen:
             continue
         ctx.ext_seen[path] = ctx.pos
+        ctx.ext_order.append(path)
         if ctx.profile.allows_extension(path):
             continue
         known = "" if name in type(obj).model_fields else " (unknown to the models, kept)"
@@ -548,11 +567,17 @@ def _index_order_chunk(ctx: RuleContext, c: ChatCompletionChunk) -> None:
         return
     known = ctx.asm.choices
     opened: set[int] = set()  # new indexes earlier in this chunk (0 and 2 together skip 1)
+    # The lowest index neither known nor opened: both sets only grow, so it only moves up
+    # (kept across chunks for `known`: each step is taken once per stream, not per chunk).
+    mex = ctx.choice_mex
+    while mex in known:
+        mex += 1
+    ctx.choice_mex = mex
+    expected = mex
     for i, ch in enumerate(c.choices or ()):
         idx = ch.index
         if idx is None or idx in known or idx < 0 or idx in opened:
             continue
-        expected = 0
         while expected in known or expected in opened:
             expected += 1
         opened.add(idx)
@@ -768,11 +793,12 @@ def _usage_place_end(ctx: RuleContext) -> None:
         )
     prof = ctx.profile
     placed = []
+    finishes = {m.finish_chunk for m in ctx.asm.choices.values()}  # once, not per usage chunk
     for pos, usage, on_choices in usages:
         if not on_choices:
             placed.append((pos, usage))
             continue
-        finish_here = any(m.finish_chunk == pos for m in ctx.asm.choices.values())
+        finish_here = pos in finishes
         if (prof.usage_on_finish_chunk and finish_here) or pos in ctx.usage_trailers:
             placed.append((pos, usage))
             continue
@@ -902,8 +928,9 @@ def _tool_chunk(ctx: RuleContext, c: ChatCompletionChunk) -> None:
             continue
         msg = ctx.asm.choices.get(ch.index) if ch.index is not None else None
         calls = msg._calls if msg is not None else {}
-        last_open = max(calls) if calls else None
+        last_open = msg.top_call if msg is not None else None  # max(calls), kept by the assembler
         opened_here: set[int] = set()
+        top_here: int | None = None  # max(opened_here)
         for j, tc in enumerate(d.tool_calls):
             path = f"choices[{i}].delta.tool_calls[{j}]"
             idx = tc.index
@@ -924,8 +951,9 @@ def _tool_chunk(ctx: RuleContext, c: ChatCompletionChunk) -> None:
             existing = calls.get(idx)
             is_first = existing is None and idx not in opened_here
             if is_first:
-                expected = max(calls) + 1 if calls else 0
-                expected = max([expected, *(k + 1 for k in opened_here)])
+                expected = last_open + 1 if last_open is not None else 0
+                if top_here is not None:
+                    expected = max(expected, top_here + 1)
                 if idx != expected and ctx.active("OAS030"):
                     ctx.emit(
                         "OAS030",
@@ -934,6 +962,8 @@ def _tool_chunk(ctx: RuleContext, c: ChatCompletionChunk) -> None:
                         path=f"{path}.index",
                     )
                 opened_here.add(idx)
+                if top_here is None or idx > top_here:
+                    top_here = idx
                 missing = []
                 if not tc.id:
                     missing.append("id")

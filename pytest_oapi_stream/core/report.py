@@ -36,6 +36,7 @@ __all__ = [
     "Violation",
     "excerpt",
     "excerpt_at",
+    "printable",
 ]
 
 Severity = Literal["error", "warn", "info"]
@@ -46,25 +47,49 @@ SEVERITY_RANK: dict[str, int] = {"off": 0, "info": 1, "warn": 2, "error": 3}
 _EXCERPT_LEN = 120
 
 
+# Control characters a terminal would act on (C0 but tab, DEL, C1) -> visible escapes.
+_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0)) if c != 0x09}
+_ESCAPES[0x0A] = "\\n"
+_ESCAPES[0x0D] = "\\r"
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (``ESC`` -> ``\\x1b``, newline -> ``\\n``).
+
+    Everything a person reads (messages, excerpts, labels) passes here: bytes from a stream
+    must not clear a terminal, retitle it or hide text in it.
+    """
+    if text.isprintable():
+        return text
+    return text.translate(_ESCAPES)
+
+
 def excerpt(text: str | None, limit: int = _EXCERPT_LEN) -> str | None:
-    """Shorten ``text`` to one line of at most ``limit`` characters for a message."""
+    """Shorten ``text`` to one printable line of at most ``limit`` characters for a message."""
     if text is None:
         return None
-    one_line = text.replace("\r", "\\r").replace("\n", "\\n")
+    # Only the head can show: escaping a long text whole would cost its length per finding.
+    one_line = printable(text[: limit + 1])
     if len(one_line) <= limit:
         return one_line
     return one_line[: limit - 1] + "…"
 
 
-def excerpt_at(text: str | None, key: str | None, limit: int = _EXCERPT_LEN) -> str | None:
-    """An excerpt of ``text`` that starts near the JSON key ``key`` (so the reader sees it)."""
+def excerpt_at(
+    text: str | None, key: str | None, limit: int = _EXCERPT_LEN, *, at: int | None = None
+) -> str | None:
+    """An excerpt of ``text`` that starts near the JSON key ``key`` (so the reader sees it).
+
+    ``at`` is where ``"key"`` sits in ``text`` when the caller already searched for it.
+    """
     if text is None or not key:
         return excerpt(text, limit)
-    at = text.find(f'"{key}"')
+    if at is None:
+        at = text.find(f'"{key}"')
     if at <= 0:
         return excerpt(text, limit)
     start = max(0, at - 20)
-    return excerpt(("…" if start else "") + text[start:], limit)
+    return excerpt(("…" if start else "") + text[start : start + limit + 1], limit)
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,11 +90,30 @@ class AssembledMessage:
         return out
 
 
-class Assembler:
-    """Accumulates choices chunk by chunk; ``finish()`` joins the text parts."""
+class _FirstOnly(list):  # type: ignore[type-arg]
+    """A list that keeps its first item only: says whether anything came, not what."""
 
-    def __init__(self) -> None:
+    def append(self, item: Any) -> None:
+        if not self:
+            super().append(item)
+
+    def extend(self, items: Any) -> None:
+        for item in items:
+            self.append(item)
+            return
+
+
+class Assembler:
+    """Accumulates choices chunk by chunk; ``finish()`` joins the text parts.
+
+    With ``keep_text=False`` a message keeps only whether it had content, refusal, reasoning
+    and logprobs (what the rules ask), not the text: memory then does not grow with the text
+    (tool-call arguments are kept: a rule parses them).
+    """
+
+    def __init__(self, *, keep_text: bool = True) -> None:
         self.choices: dict[int, AssembledMessage] = {}
+        self.keep_text = keep_text
 
     def feed(self, chunk: ChatCompletionChunk, position: int) -> None:
         """Add one chunk's deltas (choices without an integer index are skipped)."""
@@ -110,6 +129,13 @@ class Assembler:
         if msg is None:
             msg = self.choices[idx] = AssembledMessage(index=idx, first_chunk=position)
             msg.first_role = choice.delta is not None and bool(choice.delta.role)
+            if not self.keep_text:
+                msg._content, msg._refusal = _FirstOnly(), _FirstOnly()
+                msg._reasoning, msg.logprobs, msg.refusal_logprobs = (
+                    _FirstOnly(),
+                    _FirstOnly(),
+                    _FirstOnly(),
+                )
         msg.last_chunk = position
         msg.deltas += 1
         delta = choice.delta

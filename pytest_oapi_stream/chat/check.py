@@ -8,15 +8,17 @@ arrive without keeping them (memory does not grow with the stream). Async twins 
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..core.report import Report, StreamContractError
 from ..core.sources import Source, aiter_pieces, open_source
 from ..core.sse import FramingFacts, SSEDecoder, SSEEvent
 from . import fastpath
-from .assembly import AssembledMessage
+from .assembly import AssembledMessage, Assembler
 from .fastpath import PlainChunkGate
 from .models import ChatCompletionChunk, Usage
 from .parse import ParsedPayload, parse_chunk, parse_payload
@@ -30,8 +32,12 @@ __all__ = [
     "acheck_chunk_stream",
     "assert_valid_chunk_stream",
     "check_chunk_stream",
+    "check_lean",
     "iter_checked_chunks",
 ]
+
+#: Called with each chunk of a stream, in order (see :func:`check_lean`).
+ChunkObserver = Callable[[ChatCompletionChunk], None]
 
 
 @dataclass
@@ -92,14 +98,23 @@ class _Run:
         keep: bool,
         label: str | None,
         watch: bool = False,
+        lean: bool = False,
+        observe: ChunkObserver | None = None,
     ) -> None:
         ignored = frozenset(ignore)
         self.ctx = ctx = RuleContext(
-            profile=profile, request=request, ignore=ignored, framing=framing, http=http
+            profile=profile,
+            request=request,
+            ignore=ignored,
+            framing=framing,
+            http=http,
+            asm=Assembler(keep_text=not lean),
         )
         self.reason = reason
         self.strict = strict
         self.keep = keep
+        self.lean = lean
+        self.observe = observe
         self.label = label
         self.chunks: list[ChatCompletionChunk] = []
         self.errors: list[Any] = []
@@ -211,6 +226,8 @@ class _Run:
             ctx.chunks = pos + 1
             if self.keep:
                 self.chunks.append(chunk)
+            if self.observe is not None:
+                self.observe(chunk)
             return
         self._check_chunk(chunk, raw)
 
@@ -238,6 +255,8 @@ class _Run:
             self.chunks.append(chunk)
         if self.watch:
             _look_for_signal(chunk)
+        if self.observe is not None:
+            self.observe(chunk)
         if self.gate is not None:
             self.gate.refresh()
 
@@ -255,7 +274,7 @@ class _Run:
         ctx.raw = None
         for check in self.end_checks:
             check(ctx)
-        messages = ctx.asm.finish()
+        messages = ctx.asm.finish() if not self.lean else []
         usage = ctx.usages[-1][1] if ctx.usages else None
         comments = [c.text for c in facts.comments] if facts is not None else []
         stream = ChunkStream(
@@ -390,8 +409,12 @@ class _KeepPass:
         *,
         replayable: bool = False,
         found: tuple[Profile, str] | None = None,
+        lean: bool = False,
+        observe: Callable[[], ChunkObserver] | None = None,
     ) -> None:
         self._src = src
+        self._lean = lean
+        self._observe = observe
         self._request = request
         self._ignore = ignore
         self._strict = strict
@@ -416,9 +439,11 @@ class _KeepPass:
             strict=self._strict,
             framing=True,
             http=self._src.http,
-            keep=True,
+            keep=not self._lean,
             label=self._src.label,
             watch=watch,
+            lean=self._lean,
+            observe=self._observe() if self._observe is not None else None,
         )
 
     def events(self, events: list[SSEEvent]) -> None:
@@ -455,7 +480,11 @@ def _check_sync(
     ignore: tuple[str, ...],
     strict: bool,
     url: str | None,
+    *,
+    reopen: Callable[[], Source] | None = None,
+    observe: Callable[[], ChunkObserver] | None = None,
 ) -> Report:
+    """Check a sync source; ``reopen`` (lean mode) opens it again for a restart under auto."""
     was_enabled = gc.isenabled()
     gc.disable()  # tens of thousands of kept objects make the collector dominate otherwise
     try:
@@ -463,15 +492,30 @@ def _check_sync(
             return _check_chunks(src, profile, request, ignore, strict, url)
         assert src.pieces is not None
         # A list of pieces (bytes, text, a read response) can be decoded a second time.
-        replayable = type(src.pieces) is list
+        replayable = type(src.pieces) is list or reopen is not None
         found = None
+        first = True
         while True:
+            if not first and reopen is not None:
+                src = reopen()
+            first = False
             keep = _KeepPass(
-                src, profile, request, ignore, strict, url, replayable=replayable, found=found
+                src,
+                profile,
+                request,
+                ignore,
+                strict,
+                url,
+                replayable=replayable,
+                found=found,
+                lean=reopen is not None,
+                observe=observe,
             )
             decoder = SSEDecoder()
+            pieces = src.pieces
+            assert pieces is not None
             try:
-                for whole in src.pieces:
+                for whole in pieces:
                     for piece in _windows(whole):
                         keep.events(decoder.feed(piece))
                 keep.events(decoder.close())
@@ -482,6 +526,42 @@ def _check_sync(
     finally:
         if was_enabled:
             gc.enable()
+
+
+def check_lean(
+    source: str | bytes | os.PathLike[str],
+    *,
+    profile: str | Profile = "auto",
+    ignore: Iterable[str] = (),
+    strict: bool = False,
+    request: dict[str, Any] | None = None,
+    url: str | None = None,
+    observe: Callable[[], ChunkObserver] | None = None,
+) -> Report:
+    """``check_chunk_stream`` for a file or a body, keeping nothing per chunk.
+
+    For the CLI's ``check``, ``shape`` and ``diff`` on files of any size: the report has every
+    violation, but its ``stream`` holds no chunks and no messages, and a path is read in
+    blocks (read again from its start when ``auto`` meets a provider signal), so memory does
+    not grow with the file. ``observe`` makes a fresh callback per pass over the stream, which
+    sees every chunk in order (the last pass's callback saw the whole stream).
+    """
+    codes = _check_ignore(ignore)
+    if isinstance(source, os.PathLike):
+        source = Path(source)
+    elif not isinstance(source, (str, bytes)):
+        raise TypeError(f"check_lean reads a path, bytes or str, not {type(source).__name__}")
+    src = open_source(source)
+    return _check_sync(
+        src,
+        profile,
+        request,
+        codes,
+        strict,
+        url,
+        reopen=lambda: open_source(source),
+        observe=observe,
+    )
 
 
 def check_chunk_stream(

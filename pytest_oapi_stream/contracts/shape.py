@@ -31,6 +31,7 @@ from ..core.report import SEVERITY_RANK, Report
 __all__ = [
     "SECTIONS",
     "SHAPE_FORMAT",
+    "ShapeBuilder",
     "ShapeError",
     "is_shape_path",
     "load_shape",
@@ -177,27 +178,10 @@ def stream_shape(obj: Report | ChunkStream) -> dict[str, Any]:
     stream = report.stream
     if stream is None:
         raise ValueError("the report has no parsed stream to take the shape of")
-    raws = [c.model_dump(mode="json", exclude_unset=True) for c in stream.chunks]
-    facts = _Facts(raws)
-    shape: dict[str, Any] = {
-        "chunks": facts.sections(),
-        "choices": facts.choices(),
-        "comments": _comment_kinds(stream.comments),
-        "extensions": sorted(stream.extensions),
-        "finish": facts.finish(),
-        "ids": facts.ids(),
-        "profile": report.profile.name,
-    }
-    reasoning = facts.reasoning()
-    if reasoning:
-        shape["reasoning"] = reasoning
-    shape["rules"] = _verdicts(report)
-    shape["terminator"] = "present" if stream.done else "missing"
-    tools = facts.tool_calls()
-    if tools:
-        shape["tool_calls"] = tools
-    shape["usage"] = facts.usage()
-    return shape
+    builder = ShapeBuilder()
+    for c in stream.chunks:
+        builder.add(c)
+    return builder.shape(report)
 
 
 def _comment_kinds(comments: Sequence[str]) -> list[str]:
@@ -226,292 +210,451 @@ def _verdicts(report: Report) -> dict[str, str]:
     return out
 
 
-class _Facts:
-    """Positions and per-chunk field maps of one stream, computed once for every section."""
+class _Fields:
+    """The field kinds of a group of chunks: ``path -> kinds``, in how many chunks, of how many."""
 
-    def __init__(self, raws: list[dict[str, Any]]) -> None:
-        self.raws = raws
-        self.fields = [_chunk_fields(r) for r in raws]
-        self.finish_pos: list[int] = []
-        first_finish: dict[int, int] = {}
+    __slots__ = ("count", "kinds", "seen")
+
+    def __init__(self) -> None:
+        self.kinds: dict[str, set[str]] = {}
+        self.seen: dict[str, int] = {}
+        self.count = 0
+
+    def add(self, fields: Mapping[str, set[str]]) -> None:
+        self.count += 1
+        for path, ks in fields.items():
+            self.kinds.setdefault(path, set()).update(ks)
+            self.seen[path] = self.seen.get(path, 0) + 1
+
+    def merge(self, other: _Fields) -> None:
+        self.count += other.count
+        for path, ks in other.kinds.items():
+            self.kinds.setdefault(path, set()).update(ks)
+            self.seen[path] = self.seen.get(path, 0) + other.seen[path]
+
+    def section(self) -> dict[str, str]:
+        """``{path: kinds}``; ``(some)`` marks a path missing from some of the chunks."""
+        section: dict[str, str] = {}
+        for path in sorted(self.kinds):
+            ks = self.kinds[path]
+            last = path.rsplit(".", 1)[-1]
+            if last in _TEXT_KEYS and "<text>" in ks:
+                ks = ks - {"<empty-str>"}  # an empty delta among text deltas is wording
+            value = _join_kinds(ks)
+            if self.seen[path] < self.count:
+                value += _SOME
+            section[path] = value
+        return section
+
+
+class _Distinct:
+    """Whether one envelope value stays the same: absent, constant, changes (every chunk).
+
+    Values are kept only while every value so far differs from the others (the output must
+    tell "every chunk" from "changes"), and then only as hashes; after the first repeat, the
+    first value alone answers.
+    """
+
+    __slots__ = ("all_distinct", "count", "first", "multi")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.first: str | None = None
+        self.multi = False
+        self.all_distinct: set[int] | None = set()
+
+    def add(self, value: Any) -> None:
+        if value in (None, "", 0):
+            return
+        text = json.dumps(value)
+        self.count += 1
+        if self.first is None:
+            self.first = text
+        elif not self.multi and text != self.first:
+            self.multi = True
+        seen = self.all_distinct
+        if seen is not None:
+            key = hash(text)
+            if key in seen:
+                self.all_distinct = None
+            else:
+                seen.add(key)
+
+    def verdict(self) -> str:
+        if self.count == 0:
+            return "absent"
+        if not self.multi:
+            return "constant"
+        if self.all_distinct is not None and self.count >= 3:
+            return "changes-every-chunk"
+        return "changes"
+
+
+class _Placement:
+    """Where one kind of usage arrives, relative to the finish chunks (see ``_placement``).
+
+    Whether a chunk comes after every choice finished is only known at the end: chunks since
+    the last first finish wait in ``pending`` (as whether they had choices), earlier ones are
+    ``settled`` before it.
+    """
+
+    __slots__ = ("count", "labels", "pending", "settled")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.labels: set[str] = set()
+        self.settled: set[bool] = set()
+        self.pending: set[bool] = set()
+
+    def add(self, is_finish: bool, has_choices: bool) -> None:
+        self.count += 1
+        if is_finish:
+            self.labels.add("finish-chunk")
+        else:
+            self.pending.add(has_choices)
+
+    def settle(self) -> None:
+        self.settled |= self.pending
+        self.pending = set()
+
+    def result(self, chunks: int, all_finished: bool) -> list[str]:
+        if not self.count:
+            return ["none"]
+        if self.count == chunks and self.count > 1:
+            return ["every-chunk"]
+        labels = set(self.labels)
+        for has_choices in self.settled:
+            if has_choices:
+                labels.add("before-finish")
+            else:
+                labels.add("separate-chunk-before-finish" if all_finished else "separate-chunk")
+        for has_choices in self.pending:
+            if has_choices:
+                labels.add("after-finish-with-choice" if all_finished else "before-finish")
+            else:
+                labels.add("separate-chunk")
+        return sorted(labels)
+
+
+class _Repeat:
+    """How one key behaves across a tool call's fragments (see ``_repeat_pattern``)."""
+
+    __slots__ = ("all_eq", "all_none", "all_none_or_empty", "first", "later")
+
+    def __init__(self, first: Any) -> None:
+        self.first = first
+        self.later = 0
+        self.all_none = True
+        self.all_eq = True
+        self.all_none_or_empty = True
+
+    def add(self, value: Any) -> None:
+        self.later += 1
+        if value is not None:
+            self.all_none = False
+            if value != "":
+                self.all_none_or_empty = False
+        if value != self.first:
+            self.all_eq = False
+
+    def label(self) -> str:
+        first = self.first
+        if first is None:
+            return "missing"
+        if first == "":
+            return "empty"
+        if not self.later or self.all_none:
+            return "first-fragment-only"
+        if self.all_eq:
+            return "every-fragment"
+        if self.all_none_or_empty:
+            return "later-fragments-empty"
+        return "changes"
+
+
+class _Call:
+    """One tool call's fragment pattern, fragment by fragment."""
+
+    __slots__ = ("any_index", "every_index", "first_args", "frags", "id", "name", "type")
+
+    def __init__(self, frag: Mapping[str, Any]) -> None:
+        self.frags = 1
+        self.first_args = _first_args(frag)
+        has_index = isinstance(frag.get("index"), int)
+        self.every_index = has_index
+        self.any_index = has_index
+        self.id = _Repeat(frag.get("id"))
+        self.name = _Repeat(_fn_name(frag))
+        self.type = _Repeat(frag.get("type"))
+
+    def add(self, frag: Mapping[str, Any]) -> None:
+        self.frags += 1
+        has_index = isinstance(frag.get("index"), int)
+        self.every_index = self.every_index and has_index
+        self.any_index = self.any_index or has_index
+        self.id.add(frag.get("id"))
+        self.name.add(_fn_name(frag))
+        self.type.add(frag.get("type"))
+
+
+class ShapeBuilder:
+    """Takes a stream's chunks one at a time and keeps only what its shape needs.
+
+    ``add`` each chunk in order (a chunk model or its JSON dict), then ``shape(report)``. The
+    memory is the shape's own size (field paths, choices, tool calls), not the stream's, so
+    the CLI can take the shape of a file of any size (see ``chat.check.check_lean``).
+    """
+
+    def __init__(self) -> None:
+        self.chunks = 0
+        self.first = _Fields()
+        self.finish_fields = _Fields()
+        self.middle = _Fields()
+        self.pending = _Fields()  # since the last first finish: middle or after_finish
         self.choice_ids: set[int] = set()
-        for pos, raw in enumerate(raws):
-            fin = False
-            for ch in _choices(raw):
-                idx = ch.get("index")
-                if isinstance(idx, int):
-                    self.choice_ids.add(idx)
-                if ch.get("finish_reason") is not None:
-                    fin = True
-                    if isinstance(idx, int):
-                        first_finish.setdefault(idx, pos)
-            if fin:
-                self.finish_pos.append(pos)
-        self._finish_set = set(self.finish_pos)
-        self.first_finish = first_finish
-        unfinished = self.choice_ids - set(first_finish)
-        self.all_finished: int | None = (
-            max(first_finish.values()) if first_finish and not unfinished else None
+        self.first_finish: dict[int, tuple[int, Any]] = {}  # choice -> (chunk, reason)
+        self.finish_counts: dict[int, int] = {}
+        self.per_chunk: set[int] = set()
+        self.parts: set[str] = set()
+        self.ids = {key: _Distinct() for key in ("created", "id", "model", "system_fingerprint")}
+        self.usage_top = _Placement()
+        self.usage_groq = _Placement()
+        self.usage_fields: dict[str, set[str]] = {}
+        self.reasoning_names: set[str] = set()
+        self.first_answer: set[int] = set()
+        self.interleaved = False
+        self.calls: dict[tuple[int, int], _Call] = {}
+        self.top_call: dict[int, int] = {}  # choice -> highest call index
+        self.several_in_chunk = False
+
+    def add(self, chunk: Any) -> None:
+        """Take in the next chunk (a ``ChatCompletionChunk`` or the dict of its JSON)."""
+        raw = (
+            chunk
+            if isinstance(chunk, Mapping)
+            else chunk.model_dump(mode="json", exclude_unset=True)
         )
-
-    # -- sections -------------------------------------------------------------------------
-
-    def section_of(self, pos: int) -> str:
-        """Which section chunk ``pos`` belongs to (see :data:`SECTIONS`)."""
+        pos = self.chunks
+        self.chunks += 1
+        choices = _choices(raw)
+        is_finish = False
+        new_first_finish = False
+        for ch in choices:
+            idx = ch.get("index")
+            if isinstance(idx, int):
+                self.choice_ids.add(idx)
+            reason = ch.get("finish_reason")
+            if reason is not None:
+                is_finish = True
+                if isinstance(idx, int):
+                    self.finish_counts[idx] = self.finish_counts.get(idx, 0) + 1
+                    if idx not in self.first_finish:
+                        self.first_finish[idx] = (pos, reason)
+                        new_first_finish = True
+        if new_first_finish:  # every chunk before this one comes before the last finish
+            self.middle.merge(self.pending)
+            self.pending = _Fields()
+            self.usage_top.settle()
+            self.usage_groq.settle()
+        fields = _chunk_fields(raw)
         if pos == 0:
-            return "first"
-        if pos in self._finish_set:
-            return "finish"
-        if self.all_finished is not None and pos > self.all_finished:
-            return "after_finish"
-        return "middle"
+            self.first.add(fields)
+        elif is_finish:
+            self.finish_fields.add(fields)
+        else:
+            self.pending.add(fields)
+        self.per_chunk.add(len(choices))
+        for key, acc in self.ids.items():
+            acc.add(raw.get(key))
+        usage = raw.get("usage")
+        if isinstance(usage, dict):
+            self.usage_top.add(is_finish, bool(choices))
+            _flatten(usage, "", "", self.usage_fields)
+        groq = raw.get("x_groq")
+        if isinstance(groq, dict) and isinstance(groq.get("usage"), dict):
+            self.usage_groq.add(is_finish, bool(choices))
+        self._deltas(choices)
+
+    def _deltas(self, choices: list[dict[str, Any]]) -> None:
+        in_chunk: set[tuple[int, int]] = set()
+        for ch in choices:
+            delta = ch.get("delta")
+            if not isinstance(delta, dict):
+                continue
+            if ch.get("logprobs"):
+                self.parts.add("logprobs")
+            raw_idx = ch.get("index")
+            idx = raw_idx if isinstance(raw_idx, int) else -1
+            for key in ("content", "refusal", *_REASONING_FIELDS):
+                val = delta.get(key)
+                if isinstance(val, str) and val:
+                    self.parts.add("reasoning" if key in _REASONING_FIELDS else key)
+            for name in _REASONING_FIELDS:
+                val = delta.get(name)
+                if isinstance(val, str) and val:
+                    self.reasoning_names.add(name)
+                    if idx in self.first_answer:
+                        self.interleaved = True
+            content = delta.get("content")
+            frags = delta.get("tool_calls")
+            if (isinstance(content, str) and content) or frags:
+                self.first_answer.add(idx)
+            if frags:
+                self.parts.add("tool_calls")
+            if not isinstance(frags, list) or not frags:
+                continue
+            cidx = raw_idx if isinstance(raw_idx, int) else 0
+            for frag in frags:
+                if not isinstance(frag, dict):
+                    continue
+                where = (cidx, self._call_index(cidx, frag))
+                call = self.calls.get(where)
+                if call is None:
+                    self.calls[where] = _Call(frag)
+                    top = self.top_call.get(cidx)
+                    if top is None or where[1] > top:
+                        self.top_call[cidx] = where[1]
+                else:
+                    call.add(frag)
+                in_chunk.add(where)
+            self.several_in_chunk |= len(in_chunk) > 1
+            in_chunk = set()
+
+    def _call_index(self, cidx: int, frag: Mapping[str, Any]) -> int:
+        idx = frag.get("index")
+        if isinstance(idx, int):
+            return idx
+        # No index (Mistral, Gemini): an id or a name opens a call, anything else continues.
+        top = self.top_call.get(cidx)
+        if top is None:
+            return 0
+        opens = bool(frag.get("id")) or bool(_fn_name(frag))
+        return top + 1 if opens else top
+
+    # -- the shape ------------------------------------------------------------------------
+
+    def _all_finished(self) -> bool:
+        return bool(self.first_finish) and not (self.choice_ids - set(self.first_finish))
+
+    def shape(self, report: Report) -> dict[str, Any]:
+        """The shape of the chunks taken in, with ``report``'s verdicts and stream facts."""
+        stream = report.stream
+        if stream is None:
+            raise ValueError("the report has no parsed stream to take the shape of")
+        shape: dict[str, Any] = {
+            "chunks": self.sections(),
+            "choices": {
+                "count": len(self.choice_ids),
+                "parts": sorted(self.parts),
+                "per_chunk": sorted(self.per_chunk),
+            },
+            "comments": _comment_kinds(stream.comments),
+            "extensions": sorted(stream.extensions),
+            "finish": self.finish(),
+            "ids": {key: acc.verdict() for key, acc in self.ids.items()},
+            "profile": report.profile.name,
+        }
+        reasoning = self.reasoning()
+        if reasoning:
+            shape["reasoning"] = reasoning
+        shape["rules"] = _verdicts(report)
+        shape["terminator"] = "present" if stream.done else "missing"
+        tools = self.tool_calls()
+        if tools:
+            shape["tool_calls"] = tools
+        shape["usage"] = self.usage()
+        return shape
 
     def sections(self) -> dict[str, dict[str, str]]:
-        """``section -> {path: kinds}``; ``(some)`` marks a path missing from some chunks."""
-        members: dict[str, list[int]] = {}
-        for pos in range(len(self.raws)):
-            members.setdefault(self.section_of(pos), []).append(pos)
-        out: dict[str, dict[str, str]] = {}
-        for name in SECTIONS:
-            positions = members.get(name)
-            if not positions:
-                continue
-            kinds: dict[str, set[str]] = {}
-            seen: dict[str, int] = {}
-            for pos in positions:
-                for path, ks in self.fields[pos].items():
-                    kinds.setdefault(path, set()).update(ks)
-                    seen[path] = seen.get(path, 0) + 1
-            section: dict[str, str] = {}
-            for path in sorted(kinds):
-                ks = kinds[path]
-                last = path.rsplit(".", 1)[-1]
-                if last in _TEXT_KEYS and "<text>" in ks:
-                    ks = ks - {"<empty-str>"}  # an empty delta among text deltas is wording
-                value = _join_kinds(ks)
-                if seen[path] < len(positions):
-                    value += _SOME
-                section[path] = value
-            out[name] = section
-        return out
-
-    # -- choices, finish ------------------------------------------------------------------
-
-    def choices(self) -> dict[str, Any]:
-        """How many choices, how many per chunk, and what the assembled messages hold."""
-        per_chunk = sorted({len(_choices(r)) for r in self.raws})
-        parts: set[str] = set()
-        for raw in self.raws:
-            for ch in _choices(raw):
-                delta = ch.get("delta")
-                if not isinstance(delta, dict):
-                    continue
-                for key in ("content", "refusal", *_REASONING_FIELDS):
-                    val = delta.get(key)
-                    if isinstance(val, str) and val:
-                        parts.add("reasoning" if key in _REASONING_FIELDS else key)
-                if delta.get("tool_calls"):
-                    parts.add("tool_calls")
-                if ch.get("logprobs"):
-                    parts.add("logprobs")
-        return {"count": len(self.choice_ids), "parts": sorted(parts), "per_chunk": per_chunk}
+        """``section -> {path: kinds}`` for the sections that have chunks (see SECTIONS)."""
+        middle = self.middle
+        after = self.pending
+        if not self._all_finished():
+            middle = _Fields()
+            middle.merge(self.middle)
+            middle.merge(self.pending)
+            after = _Fields()
+        groups = {
+            "first": self.first,
+            "middle": middle,
+            "finish": self.finish_fields,
+            "after_finish": after,
+        }
+        return {name: groups[name].section() for name in SECTIONS if groups[name].count}
 
     def finish(self) -> dict[str, Any]:
         """Finish reason of each choice and whether it is sent once, repeated or never."""
-        reasons: list[str] = []
-        counts: dict[int, int] = {}
-        for raw in self.raws:
-            for ch in _choices(raw):
-                idx = ch.get("index")
-                if isinstance(idx, int) and ch.get("finish_reason") is not None:
-                    counts[idx] = counts.get(idx, 0) + 1
+        reasons = []
         for idx in sorted(self.choice_ids):
-            pos = self.first_finish.get(idx)
-            if pos is None:
-                reasons.append("none")
-                continue
-            reason = next(
-                (
-                    ch.get("finish_reason")
-                    for ch in _choices(self.raws[pos])
-                    if ch.get("index") == idx and ch.get("finish_reason") is not None
-                ),
-                None,
-            )
-            reasons.append(_kind("finish_reason", reason))
+            first = self.first_finish.get(idx)
+            reasons.append("none" if first is None else _kind("finish_reason", first[1]))
+        counts = self.finish_counts
         sent = {
             "missing" if counts.get(i, 0) == 0 else "once" if counts[i] == 1 else "repeated"
             for i in self.choice_ids
         }
         return {"reasons": reasons, "sent": " + ".join(sorted(sent)) if sent else "missing"}
 
-    # -- ids ------------------------------------------------------------------------------
-
-    def ids(self) -> dict[str, str]:
-        """Whether ``id``, ``created``, ``model``, ``system_fingerprint`` stay the same."""
-        out = {}
-        for key in ("created", "id", "model", "system_fingerprint"):
-            values = [r.get(key) for r in self.raws]
-            present = [v for v in values if v not in (None, "", 0)]
-            distinct = len({json.dumps(v) for v in present})
-            if distinct == 0:
-                out[key] = "absent"
-            elif distinct == 1:
-                out[key] = "constant"
-            elif distinct == len(present) and len(present) >= 3:
-                out[key] = "changes-every-chunk"
-            else:
-                out[key] = "changes"
-        return out
-
-    # -- usage ----------------------------------------------------------------------------
-
-    def _placement(self, positions: list[int]) -> list[str]:
-        if not positions:
-            return ["none"]
-        if len(positions) == len(self.raws) and len(positions) > 1:
-            return ["every-chunk"]
-        finish = self._finish_set
-        labels = set()
-        for pos in positions:
-            has_choices = bool(_choices(self.raws[pos]))
-            after = self.all_finished is not None and pos > self.all_finished
-            if pos in finish:
-                labels.add("finish-chunk")
-            elif not has_choices:
-                before = self.all_finished is not None and not after
-                labels.add("separate-chunk-before-finish" if before else "separate-chunk")
-            elif after:
-                labels.add("after-finish-with-choice")
-            else:
-                labels.add("before-finish")
-        return sorted(labels)
-
     def usage(self) -> dict[str, Any]:
         """Where usage arrives (top level and in ``x_groq``), how often, and its fields."""
-        top = [p for p, r in enumerate(self.raws) if isinstance(r.get("usage"), dict)]
-        groq = [
-            p
-            for p, r in enumerate(self.raws)
-            if isinstance(r.get("x_groq"), dict) and isinstance(r["x_groq"].get("usage"), dict)
-        ]
-        fields: dict[str, set[str]] = {}
-        for pos in top:
-            _flatten(self.raws[pos]["usage"], "", "", fields)
+        done = self._all_finished()
+        top = self.usage_top
         out: dict[str, Any] = {
-            "fields": {k: _join_kinds(v) for k, v in sorted(fields.items()) if k},
-            "placement": self._placement(top),
+            "fields": {k: _join_kinds(v) for k, v in sorted(self.usage_fields.items()) if k},
+            "placement": top.result(self.chunks, done),
             "times": "never"
-            if not top
+            if not top.count
             else "once"
-            if len(top) == 1
+            if top.count == 1
             else "every-chunk"
-            if len(top) == len(self.raws)
+            if top.count == self.chunks
             else "several",
         }
-        if groq:
-            out["x_groq"] = self._placement(groq)
+        if self.usage_groq.count:
+            out["x_groq"] = self.usage_groq.result(self.chunks, done)
         return out
-
-    # -- reasoning ------------------------------------------------------------------------
 
     def reasoning(self) -> dict[str, str]:
         """The reasoning field's name and whether reasoning all comes before the answer."""
-        names: set[str] = set()
-        last_reasoning: dict[int, int] = {}
-        first_answer: dict[int, int] = {}
-        interleaved = False
-        for pos, raw in enumerate(self.raws):
-            for ch in _choices(raw):
-                idx = ch.get("index")
-                delta = ch.get("delta")
-                if not isinstance(delta, dict):
-                    continue
-                idx = idx if isinstance(idx, int) else -1
-                for name in _REASONING_FIELDS:
-                    val = delta.get(name)
-                    if isinstance(val, str) and val:
-                        names.add(name)
-                        last_reasoning[idx] = pos
-                        if idx in first_answer:
-                            interleaved = True
-                content = delta.get("content")
-                if (isinstance(content, str) and content) or delta.get("tool_calls"):
-                    first_answer.setdefault(idx, pos)
-        if not names:
+        if not self.reasoning_names:
             return {}
-        if interleaved:
+        if self.interleaved:
             order = "interleaved"
-        elif not first_answer:
+        elif not self.first_answer:
             order = "no-answer"
         else:
             order = "before-answer"
-        return {"field": " + ".join(sorted(names)), "order": order}
-
-    # -- tool calls -----------------------------------------------------------------------
+        return {"field": " + ".join(sorted(self.reasoning_names)), "order": order}
 
     def tool_calls(self) -> dict[str, Any]:
         """The fragment pattern: which keys the first and the later fragments of a call carry."""
-        calls: dict[tuple[int, int], list[dict[str, Any]]] = {}
-        several_in_chunk = False
-        for raw in self.raws:
-            for ch in _choices(raw):
-                delta = ch.get("delta")
-                frags = delta.get("tool_calls") if isinstance(delta, dict) else None
-                if not isinstance(frags, list) or not frags:
-                    continue
-                raw_idx = ch.get("index")
-                cidx = raw_idx if isinstance(raw_idx, int) else 0
-                in_chunk = set()
-                for frag in frags:
-                    if not isinstance(frag, dict):
-                        continue
-                    key = (cidx, self._call_index(calls, cidx, frag))
-                    calls.setdefault(key, []).append(frag)
-                    in_chunk.add(key)
-                several_in_chunk |= len(in_chunk) > 1
+        calls = self.calls
         if not calls:
             return {}
         per_choice: dict[int, int] = {}
         for cidx, _ in calls:
             per_choice[cidx] = per_choice.get(cidx, 0) + 1
-        frag_counts = {
-            "one-per-call" if len(f) == 1 else "several-per-call" for f in calls.values()
-        }
+        values = calls.values()
+        frag_counts = {"one-per-call" if c.frags == 1 else "several-per-call" for c in values}
         index = {
             "every-fragment"
-            if all(isinstance(x.get("index"), int) for x in f)
+            if c.every_index
             else "missing"
-            if not any(isinstance(x.get("index"), int) for x in f)
+            if not c.any_index
             else "some-fragments"
-            for f in calls.values()
+            for c in values
         }
-        first_args = {_first_args(f[0]) for f in calls.values() if len(f) > 1}
-        out: dict[str, Any] = {
+        first_args = {c.first_args for c in values if c.frags > 1}
+        return {
             "calls": "several" if max(per_choice.values()) > 1 else "one",
             "first_fragment_arguments": " + ".join(sorted(first_args)) or "n/a",
             "fragments": " + ".join(sorted(frag_counts)),
-            "id": _repeat_pattern(calls.values(), lambda f: f.get("id")),
+            "id": " + ".join(sorted({c.id.label() for c in values})),
             "index": " + ".join(sorted(index)),
-            "name": _repeat_pattern(calls.values(), _fn_name),
-            "several_calls_in_one_chunk": several_in_chunk,
-            "type": _repeat_pattern(calls.values(), lambda f: f.get("type")),
+            "name": " + ".join(sorted({c.name.label() for c in values})),
+            "several_calls_in_one_chunk": self.several_in_chunk,
+            "type": " + ".join(sorted({c.type.label() for c in values})),
         }
-        return out
-
-    @staticmethod
-    def _call_index(
-        calls: Mapping[tuple[int, int], list[dict[str, Any]]], cidx: int, frag: Mapping[str, Any]
-    ) -> int:
-        idx = frag.get("index")
-        if isinstance(idx, int):
-            return idx
-        # No index (Mistral, Gemini): an id or a name opens a call, anything else continues.
-        mine = [k[1] for k in calls if k[0] == cidx]
-        if not mine:
-            return 0
-        opens = bool(frag.get("id")) or bool(_fn_name(frag))
-        return max(mine) + 1 if opens else max(mine)
 
 
 def _choices(raw: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -534,29 +677,6 @@ def _first_args(frag: Mapping[str, Any]) -> str:
     if args is None:
         return "<null>"
     return "<empty-str>" if args == "" else "<text>"
-
-
-def _repeat_pattern(calls: Iterable[list[dict[str, Any]]], get: Any) -> str:
-    """How a key behaves across a call's fragments: first only, repeated, emptied, missing."""
-    labels = set()
-    for frags in calls:
-        first = get(frags[0])
-        if first is None:
-            labels.add("missing")
-            continue
-        if first == "":
-            labels.add("empty")
-            continue
-        later = [get(f) for f in frags[1:]]
-        if not later or all(v is None for v in later):
-            labels.add("first-fragment-only")
-        elif all(v == first for v in later):
-            labels.add("every-fragment")
-        elif all(v is None or v == "" for v in later):
-            labels.add("later-fragments-empty")
-        else:
-            labels.add("changes")
-    return " + ".join(sorted(labels))
 
 
 # --------------------------------------------------------------------------------------------

@@ -38,3 +38,27 @@ def test_bench_check_quick_runs_and_prints_the_ratio_table() -> None:
     # the breakdown, with the two lower bounds docs/performance.md argues from
     assert "spec-only dropped (floor ×L0) | minimal keep ×L0 | minimal iter ×L0 |" in out
     assert "load / parse = **" in out
+
+
+@pytest.mark.skipif(not SCRIPT.exists(), reason="benchmarks/ is not shipped in the sdist")
+@pytest.mark.parametrize(
+    ("script", "args", "heading"),
+    [
+        (
+            "bench_hostile.py",
+            ["--n", "200"],
+            "| shape | N | s at N | s at 2N | ratio 2N/N | codes |",
+        ),
+        ("bench_memory.py", ["--n", "200", "--kinds", "text", "--no-keep"], "| peak ratio |"),
+    ],
+)
+def test_issue_10_benchmarks_run(script: str, args: list[str], heading: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert heading in proc.stdout

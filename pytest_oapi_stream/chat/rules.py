@@ -170,7 +170,7 @@ class RuleContext:
                 severity=_NAMES[level],
                 chunk=chunk,
                 message=printable(message),
-                path=path,
+                path=printable(path) if path else path,
                 excerpt=self._excerpt(text, key or _last_key(path)),
             )
         )

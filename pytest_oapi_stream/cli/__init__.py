@@ -2,21 +2,30 @@
 
 ``oapi-stream check PATH...`` takes ``.sse`` files, vcrpy cassettes (every streamed chat
 completion in them, with its recorded request) and folders (recursively). Exit 0: no failing
-violation; 1: violations; 2: unreadable input or bad usage, with a one-line reason, no traceback.
+violation; 1: violations; 2: unreadable input or bad usage, with a one-line reason, no traceback
+(an unreadable file among others is reported and the rest still checked; out of memory is exit 2
+too); 141 when the reader of the output went away (``| head``), quietly.
+
+Streams are checked as they are read and each result is printed when it is known: memory does
+not grow with the size of an ``.sse`` file (``chat.check.check_lean``). Everything printed for
+a person has the stream's control characters escaped (``core.report.printable``).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import os
+import stat
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
 from .. import __version__
 from ..chat.profiles import PROFILES, get_profile
-from ..core.report import Report, Violation, use_color
+from ..core.report import Report, Violation, printable, use_color
 from ..responses.profiles import RESPONSE_PROFILES
 
 __all__ = [
@@ -59,23 +68,109 @@ class Result:
         }
 
 
-def _check_paths(args: argparse.Namespace) -> list[Result]:
-    from ..recording.files import RecordingError, expand_paths, read_recordings
+def path_problem(raw: str | os.PathLike[str]) -> str | None:
+    """Why ``raw`` is neither a regular file nor a folder (one line), or None when it is one.
 
-    results: list[Result] = []
+    A FIFO or a device would block or never end when read; each odd path gets its own words.
+    """
+    p = os.fspath(raw)
     try:
-        files = expand_paths(args.paths)
-        if not files:
-            raise UsageFailure(
-                "nothing to check: no .sse file or cassette under " + ", ".join(args.paths)
-            )
-        for path in files:
+        mode = os.stat(p).st_mode
+    except FileNotFoundError:
+        if os.path.islink(p):
+            return f"{p}: broken symbolic link (its target does not exist)"
+        return f"{p}: no such file or folder"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"{p}: symbolic link loop (the links lead back to each other)"
+        return f"{p}: cannot open ({exc.strerror})"
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        kind = "a named pipe (FIFO)"
+    elif stat.S_ISCHR(mode):
+        kind = "a character device"
+    elif stat.S_ISBLK(mode):
+        kind = "a block device"
+    elif stat.S_ISSOCK(mode):
+        kind = "a socket"
+    else:
+        kind = "not a regular file"
+    return f"{p}: is {kind}, not a recording file or folder"
+
+
+def warn(command: str, message: str) -> None:
+    """One line on stderr for a problem that does not stop the command."""
+    print(printable(f"oapi-stream {command}: {message}"), file=sys.stderr)
+
+
+def input_files(command: str, paths: Sequence[str], errors: list[str]) -> list[Any]:
+    """The recording files under ``paths``; each path that cannot be read is reported (one
+    line on stderr, appended to ``errors``) and skipped."""
+    from ..recording.files import RecordingError, expand_paths
+
+    files = []
+    for raw in paths:
+        problem = path_problem(raw)
+        if problem is None:
+            try:
+                files.extend(expand_paths([raw]))
+                continue
+            except (RecordingError, OSError) as exc:
+                problem = str(exc)
+        warn(command, problem)
+        errors.append(problem)
+    return files
+
+
+def check_ignored(ignore: Sequence[str]) -> None:
+    """An ``--ignore`` code that neither catalog knows is bad usage, named before any output."""
+    from ..chat.check import _check_ignore
+    from ..recording.files import ignore_for_surface
+
+    _check_ignore(ignore_for_surface(ignore, "chat"))
+
+
+def _check_paths(args: argparse.Namespace, errors: list[str]) -> Iterator[Result]:
+    """Check every stream under ``args.paths``, one result at a time; a file that cannot be
+    read is reported, appended to ``errors`` and skipped."""
+    from ..chat.check import check_lean
+    from ..core.surface import sniff_file
+    from ..recording.files import RecordingError, ignore_for_surface, read_recordings
+
+    check_ignored(args.ignore)  # an unknown code is bad usage, before any output
+    files = input_files("check", args.paths, errors)
+    if not files and not errors:
+        raise UsageFailure(
+            "nothing to check: no .sse file or cassette under " + ", ".join(args.paths)
+        )
+    opts = {
+        "profile": args.profile,
+        "ignore": ignore_for_surface(args.ignore, "chat"),
+        "strict": args.strict,
+    }
+    for path in files:
+        try:
+            if path.suffix == ".sse" and sniff_file(path) == "chat":
+                report = check_lean(path, **opts)
+                report.source = str(path)
+                yield Result(str(path), 0, report)
+                continue
             for rec in read_recordings(path):
-                report = rec.check(args.profile, args.ignore, strict=args.strict)
-                results.append(Result(str(path), rec.index, report, rec.surface))
-    except RecordingError as exc:
-        raise UsageFailure(str(exc)) from None
-    return results
+                if rec.surface == "responses":
+                    report = rec.check(args.profile, args.ignore, strict=args.strict)
+                else:  # chat: keep nothing per chunk
+                    report = check_lean(rec.body, request=rec.request, url=rec.url, **opts)
+                    report.source = rec.label
+                yield Result(str(path), rec.index, report, rec.surface)
+        except RecordingError as exc:
+            problem = str(exc)
+        except OSError as exc:
+            problem = f"{path}: cannot read ({exc.strerror or exc})"
+        else:
+            continue
+        warn("check", problem)
+        errors.append(problem)
 
 
 _COLORS = {
@@ -92,39 +187,32 @@ def _paint(text: str, style: str, color: bool) -> str:
     return f"{_COLORS[style]}{text}{_COLORS['reset']}" if color else text
 
 
-def _print_text(results: list[Result], out: TextIO, *, verbose: bool, color: bool) -> None:
-    failed = 0
-    for res in results:
-        rep = res.report
-        shown = [v for v in rep.violations if verbose or v.severity != "info"]
-        verdict = _paint("ok", "ok", color) if rep.ok else _paint("FAIL", "error", color)
-        if not rep.ok:
-            failed += 1
-        label = res.path + (f" #{res.stream}" if res.path.endswith(_CASSETTE_SUFFIXES) else "")
-        out.write(
-            f"{verdict}  {_paint(label, 'bold', color)}  ["
-            + ("responses, " if res.surface == "responses" else "")
-            + f"profile {rep.profile.name}: "
-            f"{rep.profile_reason}]\n"
-        )
-        if shown:
-            unit = "event" if res.surface == "responses" else "chunk"
-            rows = [_row(v, unit) for v in shown]
-            widths = [max(len(r[i]) for r in rows) for i in range(4)]
-            for v, row in zip(shown, rows, strict=True):
-                cells = [row[i].ljust(widths[i]) for i in range(4)]
-                cells[2] = _paint(cells[2], v.severity, color)
-                out.write("    " + "  ".join(cells) + "  " + row[4] + "\n")
-                if v.excerpt and verbose:
-                    out.write("    " + " " * (sum(widths) + 8) + "> " + v.excerpt + "\n")
-    total = len(results)
-    summary = f"{total} stream(s) checked: {total - failed} ok, {failed} failed"
-    out.write(_paint(summary, "error" if failed else "ok", color) + "\n")
+def _print_result(res: Result, out: TextIO, *, verbose: bool, color: bool) -> None:
+    """One stream's verdict line and its violations (stream text escaped: ``printable``)."""
+    rep = res.report
+    shown = [v for v in rep.violations if verbose or v.severity != "info"]
+    verdict = _paint("ok", "ok", color) if rep.ok else _paint("FAIL", "error", color)
+    label = res.path + (f" #{res.stream}" if res.path.endswith(_CASSETTE_SUFFIXES) else "")
+    out.write(
+        f"{verdict}  {_paint(printable(label), 'bold', color)}  ["
+        + ("responses, " if res.surface == "responses" else "")
+        + f"profile {rep.profile.name}: {printable(rep.profile_reason)}]\n"
+    )
+    if shown:
+        unit = "event" if res.surface == "responses" else "chunk"
+        rows = [_row(v, unit) for v in shown]
+        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        for v, row in zip(shown, rows, strict=True):
+            cells = [row[i].ljust(widths[i]) for i in range(4)]
+            cells[2] = _paint(cells[2], v.severity, color)
+            out.write("    " + "  ".join(cells) + "  " + row[4] + "\n")
+            if v.excerpt and verbose:
+                out.write("    " + " " * (sum(widths) + 8) + "> " + printable(v.excerpt) + "\n")
 
 
 def _row(v: Violation, unit: str = "chunk") -> tuple[str, str, str, str, str]:
     where = "stream" if v.chunk is None else f"{unit} {v.chunk}"
-    return (v.code, v.rule, v.severity, where, v.message)
+    return (v.code, v.rule, v.severity, where, printable(v.message))
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
@@ -135,17 +223,32 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
             raise UsageFailure(
                 f"{exc}; Responses profiles: {', '.join(sorted(RESPONSE_PROFILES))}"
             ) from None
+    errors: list[str] = []
+    total = failed = 0
+    as_json = args.format == "json"
+    color = not as_json and use_color(out) and not args.no_color
+    entries = []
     try:
-        results = _check_paths(args)
+        for res in _check_paths(args, errors):
+            total += 1
+            failed += not res.report.ok
+            if as_json:
+                entries.append(res.to_json())
+            else:
+                _print_result(res, out, verbose=args.verbose, color=color)
     except ValueError as exc:  # unknown --ignore code, bad profile
         raise UsageFailure(str(exc)) from None
-    if args.format == "json":
-        json.dump({"results": [r.to_json() for r in results]}, out, indent=2)
+    if as_json:
+        json.dump({"results": entries}, out, indent=2)
         out.write("\n")
     else:
-        color = use_color(out) and not args.no_color
-        _print_text(results, out, verbose=args.verbose, color=color)
-    return 0 if all(r.report.ok for r in results) else 1
+        summary = f"{total} stream(s) checked: {total - failed} ok, {failed} failed"
+        if errors:
+            summary += f"; {len(errors)} path(s) could not be read"
+        out.write(_paint(summary, "error" if failed or errors else "ok", color) + "\n")
+    if errors:
+        return 2
+    return 1 if failed else 0
 
 
 def rules_markdown(profile: str = "openai") -> str:
@@ -382,16 +485,35 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help(sys.stderr)
             return 2
         return int(handler(args))
+    except BrokenPipeError:  # `oapi-stream check ... | head`: the reader has gone, quietly
+        _silence_stdout()
+        return 141
     except UsageFailure as exc:
-        print(f"oapi-stream {args.command}: {exc}", file=sys.stderr)
+        warn(args.command, str(exc))
+        return 2
+    except MemoryError:
+        warn(args.command, "out of memory (the input is too large for this machine's limits)")
         return 2
     except (OSError, ValueError, TypeError) as exc:
-        print(f"oapi-stream {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        warn(args.command, f"{type(exc).__name__}: {exc}")
         return 2
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:  # `oapi-stream check ... | head`
-        return 1
+    finally:
+        try:
+            sys.stdout.flush()  # here, not at exit, so that a closed pipe is caught
+        except BrokenPipeError:
+            _silence_stdout()
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null: the flush at interpreter exit must not raise again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real stdout (captured): nothing will flush to it
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

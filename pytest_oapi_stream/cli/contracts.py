@@ -4,7 +4,10 @@
 handler in ``handler`` (``args.handler(args) -> int``). Inputs are ``.sse`` files, vcrpy
 cassettes (every streamed chat completion in them, checked with its recorded request) and shape
 files. Exit codes: 0 same shape / rendered, 1 shape changed, 2 bad input (one line on stderr, no
-traceback).
+traceback; ``report`` reports an unreadable file, renders the others and exits 2 at the end).
+
+``shape`` and ``diff`` take the shape of each stream as it is read (``ShapeBuilder`` fed by
+``check_lean``): memory does not grow with the size of an ``.sse`` file.
 """
 
 from __future__ import annotations
@@ -18,15 +21,17 @@ from typing import Any
 
 from ..chat.profiles import PROFILES
 from ..contracts.shape import (
+    ShapeBuilder,
     ShapeError,
     parse_shape,
     render_shape,
     shape_document,
-    stream_shape,
 )
 from ..contracts.shape_diff import diff_shapes
-from ..core.report import Report
-from ..recording.files import RecordingError, expand_paths, load_yaml, recordings_from_cassette
+from ..core.report import printable
+from ..core.surface import sniff_file
+from ..recording.files import RecordingError, load_yaml, recordings_from_cassette
+from . import input_files, path_problem
 
 __all__ = [
     "InputError",
@@ -43,37 +48,54 @@ class InputError(Exception):
 
 
 def _fail(command: str, message: str) -> int:
-    print(f"oapi-stream {command}: {message}", file=sys.stderr)
+    print(printable(f"oapi-stream {command}: {message}"), file=sys.stderr)
     return 2
 
 
-def _reports(path: Path, profile: str) -> list[Report]:
-    """Check every stream of an ``.sse`` file or a parsed cassette."""
-    from ..recording.files import read_recordings
+def _shape_of(
+    source: Path | bytes,
+    profile: str,
+    request: dict[str, Any] | None = None,
+    url: str | None = None,
+) -> dict[str, Any]:
+    """Check one stream and take its shape in the same pass, keeping nothing per chunk."""
+    from ..chat.check import check_lean
 
-    try:
-        return [_chat_only(rec).check(profile) for rec in read_recordings(path)]
-    except RecordingError as exc:
-        raise InputError(str(exc)) from None
+    builders: list[ShapeBuilder] = []
+
+    def fresh() -> Any:  # one builder per pass: auto may start the stream over
+        builders[:] = [ShapeBuilder()]
+        return builders[0].add
+
+    report = check_lean(source, profile=profile, request=request, url=url, observe=fresh)
+    if not builders:  # no pass saw a chunk callback (cannot happen for a path or bytes)
+        fresh()
+    return builders[0].shape(report)
 
 
-def _chat_only(rec: Any) -> Any:
+def _refuse_responses(path: Path) -> None:
     """Stream shapes describe chat streams: a Responses stream is refused, not misdescribed."""
-    if rec.surface == "responses":
+    if sniff_file(path) == "responses":
         raise InputError(
-            f"{rec.label}: a Responses API stream; stream shapes (shape, diff) cover chat "
+            f"{path}: a Responses API stream; stream shapes (shape, diff) cover chat "
             "completions only so far (check it with `oapi-stream check`)"
         )
-    return rec
 
 
 def load_document(path: str | os.PathLike[str], profile: str = "auto") -> dict[str, Any]:
     """A shape document from an ``.sse`` file, a vcrpy cassette or a shape file."""
     p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{p}: no such file")
+    problem = path_problem(p)
+    if problem is not None:
+        raise InputError(problem)
+    if p.is_dir():
+        raise InputError(f"{p}: is a folder; give one .sse file, cassette or shape file")
     if p.suffix == ".sse":
-        reports = _reports(p, profile)
+        try:
+            _refuse_responses(p)
+            shapes = [_shape_of(p, profile)]
+        except OSError as exc:
+            raise InputError(f"{p}: cannot read ({exc.strerror or exc})") from None
     else:
         try:
             doc = load_yaml(p)
@@ -90,11 +112,16 @@ def load_document(path: str | os.PathLike[str], profile: str = "auto") -> dict[s
             recordings = recordings_from_cassette(p, doc)
         except RecordingError as exc:
             raise InputError(str(exc)) from None
+        del doc  # the recordings hold the bodies; the parsed YAML can go
         # A cassette may mix surfaces: its shape is that of its chat streams.
-        reports = [rec.check(profile) for rec in recordings if rec.surface == "chat"]
-    if not reports:
+        shapes = [
+            _shape_of(rec.body, profile, rec.request, rec.url)
+            for rec in recordings
+            if rec.surface == "chat"
+        ]
+    if not shapes:
         raise InputError(f"{p}: no streamed chat completion in it")
-    return shape_document(stream_shape(r) for r in reports)
+    return shape_document(shapes)
 
 
 def _check_profile(profile: str) -> None:
@@ -143,10 +170,10 @@ def diff_main(args: argparse.Namespace) -> int:
         }
         sys.stdout.write(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
     elif changes:
-        sys.stdout.write(f"stream shape changed ({args.old} -> {args.new}):\n")
-        sys.stdout.writelines(f"  - {c}\n" for c in changes)
+        sys.stdout.write(printable(f"stream shape changed ({args.old} -> {args.new}):") + "\n")
+        sys.stdout.writelines(f"  - {printable(c)}\n" for c in changes)
     else:
-        sys.stdout.write(f"same stream shape ({args.old} -> {args.new})\n")
+        sys.stdout.write(printable(f"same stream shape ({args.old} -> {args.new})") + "\n")
     return 1 if changes else 0
 
 
@@ -158,33 +185,49 @@ def diff_main(args: argparse.Namespace) -> int:
 def report_main(args: argparse.Namespace) -> int:
     """``oapi-stream report PATH... --format md|html``: the conformance matrix of the streams."""
     from ..contracts.conformance import render_html, render_markdown, rows_from_paths
+    from . import warn
 
+    errors: list[str] = []
     try:
         _check_profile(args.profile)
-        files = expand_paths(args.paths)
-        if not files:
+        files = input_files("report", args.paths, errors)
+        if not files and not errors:
             raise InputError(
                 "nothing to report: no .sse file or cassette under " + ", ".join(args.paths)
             )
         out_path = Path(args.output) if args.output else None
         link_base = out_path.resolve().parent if out_path else Path.cwd()
-        rows = rows_from_paths(files, profile=args.profile, link_base=link_base)
-    except (InputError, RecordingError) as exc:
+    except InputError as exc:
         return _fail("report", str(exc))
+    rows = []
+    for file in files:  # one at a time: a bad file is reported, the others still rendered
+        try:
+            rows.extend(rows_from_paths([file], profile=args.profile, link_base=link_base))
+        except RecordingError as exc:
+            problem = str(exc)
+        except OSError as exc:
+            problem = f"{file}: cannot read ({exc.strerror or exc})"
+        else:
+            continue
+        warn("report", problem)
+        errors.append(problem)
     if not rows:
+        if errors:
+            return 2
         return _fail("report", "no streamed chat completion in " + ", ".join(args.paths))
     render = render_html if args.format == "html" else render_markdown
-    text = render(rows, title=args.title, all_rules=args.all_rules)
+    # A file name or a recorded URL may carry control characters: the document must not.
+    text = printable(render(rows, title=args.title, all_rules=args.all_rules), lines=True)
     if out_path is None:
         sys.stdout.write(text)
-        return 0
+        return 2 if errors else 0
     try:
         out_path.parent.mkdir(parents=True, exist_ok=True)
         out_path.write_text(text, encoding="utf-8")
     except OSError as exc:
         return _fail("report", f"{out_path}: cannot write ({exc.strerror})")
-    print(f"wrote {out_path} ({len(rows)} streams)", file=sys.stderr)
-    return 0
+    print(printable(f"wrote {out_path} ({len(rows)} streams)"), file=sys.stderr)
+    return 2 if errors else 0
 
 
 # --------------------------------------------------------------------------------------------

@@ -53,15 +53,19 @@ _ESCAPES[0x0A] = "\\n"
 _ESCAPES[0x0D] = "\\r"
 
 
-def printable(text: str) -> str:
+_DOC_ESCAPES = {c: e for c, e in _ESCAPES.items() if c not in (0x0A, 0x0D)}
+
+
+def printable(text: str, *, lines: bool = False) -> str:
     """``text`` with control characters escaped (``ESC`` -> ``\\x1b``, newline -> ``\\n``).
 
     Everything a person reads (messages, excerpts, labels) passes here: bytes from a stream
-    must not clear a terminal, retitle it or hide text in it.
+    must not clear a terminal, retitle it or hide text in it. ``lines=True`` keeps line
+    breaks (for a whole document such as a rendered report).
     """
     if text.isprintable():
         return text
-    return text.translate(_ESCAPES)
+    return text.translate(_DOC_ESCAPES if lines else _ESCAPES)
 
 
 def excerpt(text: str | None, limit: int = _EXCERPT_LEN) -> str | None:
@@ -174,11 +178,11 @@ class Report(Generic[StreamT, ProfileT]):
         n_warn = sum(1 for v in self.violations if v.severity == "warn")
         head = "stream contract " + ("violated" if not self.ok else "kept")
         if self.source:
-            head += f" ({self.source})"
+            head += f" ({printable(self.source)})"
         lines = [
             f"{head}: {n_err} error(s), {n_warn} warning(s)"
             + (" [strict: warnings fail]" if self.strict else ""),
-            f"profile: {self.profile.name} ({self.profile_reason})",
+            f"profile: {self.profile.name} ({printable(self.profile_reason)})",
         ]
         if self.ignored:
             lines.append("ignored: " + ", ".join(self.ignored))

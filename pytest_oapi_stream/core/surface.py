@@ -9,11 +9,12 @@ when...").
 from __future__ import annotations
 
 import json
+import os
 import re
 from typing import Literal
 from urllib.parse import urlsplit
 
-__all__ = ["SURFACES", "Surface", "surface_of", "surface_of_path"]
+__all__ = ["SURFACES", "Surface", "sniff_file", "surface_of", "surface_of_path"]
 
 Surface = Literal["chat", "responses"]
 SURFACES: tuple[Surface, ...] = ("chat", "responses")
@@ -59,3 +60,9 @@ def surface_of(url: str | None, body: bytes | str) -> Surface:
             return "responses"
         return "chat"
     return "chat"
+
+
+def sniff_file(path: str | os.PathLike[str]) -> Surface:
+    """The surface of an ``.sse`` file from its first payload, reading only the file's head."""
+    with open(path, "rb") as fh:
+        return surface_of(None, fh.read(_SNIFF))

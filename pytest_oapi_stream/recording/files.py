@@ -38,6 +38,7 @@ __all__ = [
     "cassette_problem",
     "check_recordings",
     "expand_paths",
+    "ignore_for_surface",
     "load_yaml",
     "looks_like_sse",
     "read_recordings",
@@ -108,6 +109,13 @@ class Recording:
 
 _CHAT_KEYS = frozenset(k for r in CHAT_RULES for k in (r.code, r.name))
 _RESPONSE_KEYS = frozenset(k for r in RESPONSE_RULES for k in (r.code, r.name))
+
+
+def ignore_for_surface(ignore: Sequence[str], surface: Surface) -> list[str]:
+    """The ignored rules that concern ``surface``; codes neither surface knows pass on."""
+    if surface == "responses":
+        return _ignore_for(ignore, _RESPONSE_KEYS, _CHAT_KEYS)
+    return _ignore_for(ignore, _CHAT_KEYS, _RESPONSE_KEYS)
 
 
 def _ignore_for(ignore: Sequence[str], mine: frozenset[str], other: frozenset[str]) -> list[str]:

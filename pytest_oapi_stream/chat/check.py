@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -314,12 +314,55 @@ def _resolve(
     return get_profile(profile), "chosen explicitly"
 
 
-def _to_chunk(item: ChatCompletionChunk | dict[str, Any]) -> ParsedPayload:
+_MAX_DEPTH = 200  # deeper than any chunk; far below where json and pydantic recurse too deep
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _json_problem(item: Any) -> tuple[type[Exception], str] | None:
+    """What keeps ``item`` from being JSON data (a set, bytes, too deep...), with its path."""
+    stack: list[tuple[Any, str, int]] = [(item, "", 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if depth > _MAX_DEPTH:
+            return ValueError, f"is nested more than {_MAX_DEPTH} levels deep (at {path[:80]}...)"
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                if not isinstance(key, _JSON_SCALARS):
+                    return TypeError, f"has a {type(key).__name__} key at {path or 'the top'}"
+                stack.append((sub, f"{path}.{key}" if path else str(key), depth + 1))
+        elif isinstance(value, (list, tuple)):
+            stack.extend((sub, f"{path}[{i}]", depth + 1) for i, sub in enumerate(value))
+        elif not isinstance(value, _JSON_SCALARS):
+            where = f"at {path}" if path else "itself"
+            return TypeError, f"holds a {type(value).__name__} {where} (chunks are JSON data)"
+    return None
+
+
+def _to_chunk(item: ChatCompletionChunk | dict[str, Any], index: int = 0) -> ParsedPayload:
+    """A chunk of a chunk list, parsed as if it came as JSON; ``TypeError``/``ValueError``
+    naming the item and the place when it is no JSON data."""
     if isinstance(item, ChatCompletionChunk):
         return ParsedPayload("chunk", chunk=item)
     import json
 
-    return parse_payload(json.dumps(item))
+    try:
+        text = json.dumps(item)
+    except (TypeError, ValueError, RecursionError):
+        problem = _json_problem(item) or (ValueError, "is no JSON data")
+        raise problem[0](f"source: item {index} of the chunk list {problem[1]}") from None
+    return parse_payload(text)
+
+
+def _check_call(request: Any, url: Any) -> None:
+    """``TypeError`` naming ``request`` or ``url`` when it is not what a check can use."""
+    if request is not None and not isinstance(request, Mapping):
+        raise TypeError(
+            "request: expected the JSON request body as a dict (e.g. json.loads(body)), "
+            f"not {type(request).__name__}"
+        )
+    if url is not None and not isinstance(url, str):
+        raise TypeError(f"url: expected the request URL as a str, not {type(url).__name__}")
 
 
 def _check_chunks(
@@ -332,7 +375,7 @@ def _check_chunks(
 ) -> Report:
     """Keep mode for an already-parsed chunk list (no framing to check)."""
     assert src.chunks is not None
-    parsed = [_to_chunk(c) for c in src.chunks]
+    parsed = [_to_chunk(c, i) for i, c in enumerate(src.chunks)]
     chunks = [p.chunk for p in parsed if p.kind == "chunk" and p.chunk is not None]
     prof, reason = _resolve(profile, url or src.url, chunks)
     run = _Run(
@@ -412,6 +455,7 @@ class _KeepPass:
         lean: bool = False,
         observe: Callable[[], ChunkObserver] | None = None,
     ) -> None:
+        _check_call(request, url)
         self._src = src
         self._lean = lean
         self._observe = observe
@@ -485,6 +529,7 @@ def _check_sync(
     observe: Callable[[], ChunkObserver] | None = None,
 ) -> Report:
     """Check a sync source; ``reopen`` (lean mode) opens it again for a restart under auto."""
+    _check_call(request, url)
     was_enabled = gc.isenabled()
     gc.disable()  # tens of thousands of kept objects make the collector dominate otherwise
     try:
@@ -604,15 +649,25 @@ async def acheck_chunk_stream(
     return keep.finish(decoder.facts)
 
 
-def _check_ignore(ignore: Iterable[str]) -> tuple[str, ...]:
+def _check_ignore(ignore: Iterable[str] | None) -> tuple[str, ...]:
     from .rules import RULES_BY_CODE
 
+    if ignore is None:
+        return ()
     if isinstance(ignore, str):
         ignore = [c.strip() for c in ignore.split(",") if c.strip()]
+    if not isinstance(ignore, Iterable):
+        raise TypeError(
+            f"ignore: expected rule codes or names (a list of str), not {type(ignore).__name__}"
+        )
     codes = tuple(ignore)
     by_name = {r.name: r.code for r in RULES}
     out = []
     for code in codes:
+        if not isinstance(code, str):
+            raise TypeError(
+                f"ignore: expected rule codes or names (str), got {type(code).__name__} {code!r}"
+            )
         code = by_name.get(code, code).upper()
         if code not in RULES_BY_CODE:
             raise ValueError(
@@ -703,6 +758,7 @@ class CheckedChunks:
         url: str | None = None,
         raise_on_error: bool = True,
     ) -> None:
+        _check_call(request, url)
         self._src = open_source(source)
         self._profile = profile
         self._ignore = _check_ignore(ignore)
@@ -742,8 +798,8 @@ class CheckedChunks:
         run: _Run | None = None
         if src.kind == "chunks":
             assert src.chunks is not None
-            for item in src.chunks:
-                p = _to_chunk(item)
+            for i, item in enumerate(src.chunks):
+                p = _to_chunk(item, i)
                 if p.chunk is None or p.kind != "chunk":
                     continue
                 if run is None:

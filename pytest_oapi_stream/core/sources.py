@@ -156,8 +156,8 @@ def open_source(source: Any) -> Source:
             return Source("bytes", "iterable", pieces=[])
         head = first[0]
         rest = itertools.chain(first, it)
-        if isinstance(head, (bytes, bytearray, str)):
-            return Source("bytes", "iterable", pieces=rest)
+        if isinstance(head, _PIECE_TYPES):
+            return Source("bytes", "iterable", pieces=_checked_pieces(rest))
         return _as_chunks(list(rest), "chunk list")
     raise SourceError(
         f"cannot read a stream from {type(source).__name__}: pass bytes, str, a path, an "
@@ -165,11 +165,39 @@ def open_source(source: Any) -> Source:
     )
 
 
-async def aiter_pieces(source: Source) -> AsyncIterator[bytes | str]:
-    """The pieces of a source, whether it reads sync or async."""
-    if source.apieces is not None:
-        async for piece in source.apieces:
+_PIECE_TYPES = (bytes, bytearray, memoryview, str)
+
+
+def _bad_piece(index: int, piece: object) -> TypeError:
+    return SourceError(
+        f"source: piece {index} of the iterable is {type(piece).__name__}; "
+        "an iterable source yields bytes or str (pieces of the SSE body) throughout"
+    )
+
+
+def _checked_pieces(pieces: Iterable[Any]) -> Iterator[bytes | str]:
+    """The pieces of an iterable source, each one bytes or str (else a ``SourceError``)."""
+    for i, piece in enumerate(pieces):
+        if isinstance(piece, (bytes, str)):
             yield piece
+        elif isinstance(piece, (bytearray, memoryview)):
+            yield bytes(piece)
+        else:
+            raise _bad_piece(i, piece)
+
+
+async def aiter_pieces(source: Source) -> AsyncIterator[bytes | str]:
+    """The pieces of a source, whether it reads sync or async (each bytes or str)."""
+    if source.apieces is not None:
+        i = 0
+        async for piece in source.apieces:
+            if isinstance(piece, (bytes, str)):
+                yield piece
+            elif isinstance(piece, (bytearray, memoryview)):
+                yield bytes(piece)
+            else:
+                raise _bad_piece(i, piece)
+            i += 1
     elif source.pieces is not None:
         for piece in source.pieces:
             yield piece

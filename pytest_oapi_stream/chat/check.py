@@ -620,7 +620,7 @@ def check_chunk_stream(
 ) -> Report:
     """Parse ``source`` and check every rule; never raises for a broken stream (see ``.ok``)."""
     codes = _check_ignore(ignore)
-    src = open_source(source)
+    src = open_source(source, prefer_sync=True)
     if src.kind == "async":
         raise TypeError("this source is async: use `await acheck_chunk_stream(...)`")
     return _check_sync(src, profile, request, codes, strict, url)
@@ -759,6 +759,7 @@ class CheckedChunks:
         raise_on_error: bool = True,
     ) -> None:
         _check_call(request, url)
+        self._raw = source
         self._src = open_source(source)
         self._profile = profile
         self._ignore = _check_ignore(ignore)
@@ -793,6 +794,8 @@ class CheckedChunks:
     def __iter__(self) -> Iterator[ChatCompletionChunk]:
         __tracebackhide__ = True
         src = self._src
+        if src.kind == "async" and src.also_sync:  # iterates both ways: this is the sync way
+            src = self._src = open_source(self._raw, prefer_sync=True)
         if src.kind == "async":
             raise TypeError("this source is async: iterate with `async for`")
         run: _Run | None = None

@@ -3,7 +3,15 @@
 Recognised without importing the client libraries: bytes, str (the SSE text), paths, iterables
 and async iterables of bytes/str, httpx and httpx2 responses (sync or async, streamed or read),
 requests responses, openai SDK ``Stream``/``AsyncStream`` (read from their raw HTTP response so
-the framing is checked too) and lists of dicts or chunk models (framing rules then do not apply).
+the framing is checked too), LiteLLM's ``CustomStreamWrapper`` over an openai stream (read from
+that stream's raw response likewise) and lists of dicts or chunk models (framing rules then do
+not apply).
+
+Refused with a ``SourceError`` (a ``TypeError``) that says what to pass instead, never judged:
+LangChain message chunks and LiteLLM's rebuilt chunks (neither is what the provider sent), a
+response its client has already read, an iterable that yields something else than bytes/str.
+A ``str`` is SSE text; a one-line ``str`` that names a file (or looks like a recording's path)
+raises ``ValueError``: pass ``pathlib.Path(...)`` to read a file.
 """
 
 from __future__ import annotations
@@ -44,6 +52,7 @@ class Source:
     chunks: list[ChatCompletionChunk | dict[str, Any]] | None = None
     http: HttpInfo | None = None
     url: str | None = None
+    also_sync: bool = False  # an async source that can be iterated synchronously too
 
 
 def _read_file(path: str | os.PathLike[str]) -> Iterator[bytes]:
@@ -92,6 +101,11 @@ def _from_httpx(resp: Any, label: str) -> Source:
     content = getattr(resp, "_content", None)
     if content is not None:
         return Source("bytes", label, pieces=[content], http=http, url=url)
+    if getattr(resp, "is_stream_consumed", False):
+        raise SourceError(
+            f"the {label} was already read by its client (its chunks are gone): pass the "
+            "stream before iterating it, or read the recorded cassette (the oapi marker)"
+        )
     stream = getattr(resp, "stream", None)
     is_async = (
         stream is not None and hasattr(stream, "__aiter__") and not hasattr(stream, "__iter__")
@@ -110,12 +124,62 @@ def _from_requests(resp: Any, label: str) -> Source:
     return Source("bytes", label, pieces=resp.iter_content(_READ_SIZE), http=http, url=url)
 
 
+_USE_THE_WIRE = (
+    "check what the provider sent instead: mark the test with @pytest.mark.oapi (it checks the "
+    "recorded cassette), or pass the raw response (an httpx/requests response, or the openai "
+    "client's Stream)"
+)
+
+
+def _not_wire_data(item: Any, where: str) -> SourceError | None:
+    """The error for chunk-like objects that are not what the provider sent, else None."""
+    kind = type(item)
+    module = kind.__module__
+    name = f"{module.split('.')[0]} {kind.__name__}"
+    if module.startswith("langchain"):
+        return SourceError(
+            f"{where} is a {name}: a LangChain message stream has lost the wire data (chunk "
+            f"envelopes, framing, finish and usage placement), so it cannot be judged; "
+            + _USE_THE_WIRE
+        )
+    if module.startswith("litellm"):
+        return SourceError(
+            f"{where} is a {name}: LiteLLM rebuilds each chunk (adds and fills fields), so its "
+            "chunks are not what the provider sent and cannot be judged; " + _USE_THE_WIRE
+        )
+    return None
+
+
+def _from_litellm(wrapper: Any) -> Source:
+    """LiteLLM's ``CustomStreamWrapper``: the raw response of the openai stream it wraps."""
+    inner = getattr(wrapper, "completion_stream", None)
+    if inner is not None and _is_openai_stream(inner):
+        label = f"litellm {type(wrapper).__name__} (its openai {type(inner).__name__})"
+        return _from_httpx(inner.response, label)
+    if inner is None:
+        raise SourceError(
+            f"this litellm {type(wrapper).__name__} was already iterated (its stream is gone): "
+            "pass it to the check before iterating it, or mark the test with @pytest.mark.oapi "
+            "(it checks the recorded cassette)"
+        )
+    raise SourceError(
+        f"a litellm {type(wrapper).__name__} over "
+        f"{type(inner).__name__ if inner is not None else 'nothing'}: only one over an openai "
+        "stream can be read as the provider sent it (LiteLLM's own chunks are rebuilt); "
+        + _USE_THE_WIRE
+    )
+
+
 def _as_chunks(items: list[Any], label: str) -> Source:
     chunks: list[ChatCompletionChunk | dict[str, Any]] = []
     for i, item in enumerate(items):
         if isinstance(item, (dict, ChatCompletionChunk)):
             chunks.append(item)
-        elif hasattr(item, "model_dump"):
+            continue
+        refused = _not_wire_data(item, f"item {i} of the chunk list")
+        if refused is not None:
+            raise refused
+        if hasattr(item, "model_dump"):
             # The openai SDK's own chunk models: keep exactly the keys the provider sent.
             chunks.append(item.model_dump(exclude_unset=True, mode="json"))
         else:
@@ -126,11 +190,43 @@ def _as_chunks(items: list[Any], label: str) -> Source:
     return Source("chunks", label, chunks=chunks)
 
 
-def open_source(source: Any) -> Source:
-    """Classify ``source`` and return how to read it; ``SourceError`` names what was given."""
+_SSE_START = ("data:", "event:", "id:", "retry:", ":", "\ufeff")
+_PATH_SUFFIXES = (".sse", ".yaml", ".yml", ".json", ".txt", ".log")
+
+
+def _path_like_text(text: str) -> str | None:
+    """Why a ``str`` source is a file's path rather than SSE text (a ``ValueError``), or None.
+
+    SSE text has lines; a one-line ``str`` that does not start with a field and names an
+    existing file, or ends like a recording's file name, was meant as a path.
+    """
+    if len(text) > 4096 or "\n" in text or "\r" in text or text.lstrip().startswith(_SSE_START):
+        return None
+    if os.path.isfile(text):
+        return (
+            f"source: the str {text!r} names a file, but a str is read as SSE text; "
+            "pass pathlib.Path(...) to read the file"
+        )
+    if text.strip().lower().endswith(_PATH_SUFFIXES):
+        return (
+            f"source: the str {text!r} looks like a file's path (there is no such file), but "
+            "a str is read as SSE text; pass pathlib.Path(...) to read a file"
+        )
+    return None
+
+
+def open_source(source: Any, *, prefer_sync: bool = False) -> Source:
+    """Classify ``source`` and return how to read it; ``SourceError`` names what was given.
+
+    An object that iterates both ways (LiteLLM's stream wrapper) is async unless
+    ``prefer_sync`` (the sync check functions ask for that; ``also_sync`` tells them).
+    """
     if isinstance(source, (bytes, bytearray, memoryview)):
         return Source("bytes", "bytes", pieces=[bytes(source)])
     if isinstance(source, str):
+        problem = _path_like_text(source)
+        if problem is not None:
+            raise ValueError(problem)
         return Source("bytes", "text", pieces=[source])
     if isinstance(source, os.PathLike):
         path = os.fspath(source)
@@ -145,10 +241,16 @@ def open_source(source: Any) -> Source:
         return _from_httpx(source, f"{type(source).__module__.split('.')[0]} response")
     if _is_requests_response(source):
         return _from_requests(source, "requests response")
+    if type(source).__module__.startswith("litellm") and hasattr(source, "completion_stream"):
+        return _from_litellm(source)
     if isinstance(source, (ChatCompletionChunk, dict)):
         raise SourceError("a single chunk was given; pass the list of all the stream's chunks")
-    if isinstance(source, AsyncIterable):
-        return Source("async", "async iterable", apieces=source)
+    refused = _not_wire_data(source, "the source")
+    if refused is not None:
+        raise refused
+    both = isinstance(source, AsyncIterable) and isinstance(source, Iterable)
+    if isinstance(source, AsyncIterable) and not (both and prefer_sync):
+        return Source("async", "async iterable", apieces=source, also_sync=both)
     if isinstance(source, Iterable):
         it = iter(source)
         first = list(itertools.islice(it, 1))
@@ -158,6 +260,9 @@ def open_source(source: Any) -> Source:
         rest = itertools.chain(first, it)
         if isinstance(head, _PIECE_TYPES):
             return Source("bytes", "iterable", pieces=_checked_pieces(rest))
+        refused = _not_wire_data(head, "item 0 of the iterable")
+        if refused is not None:  # before reading the rest (a LangChain generator calls the LLM)
+            raise refused
         return _as_chunks(list(rest), "chunk list")
     raise SourceError(
         f"cannot read a stream from {type(source).__name__}: pass bytes, str, a path, an "

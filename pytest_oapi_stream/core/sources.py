@@ -163,10 +163,9 @@ def _from_litellm(wrapper: Any) -> Source:
             "(it checks the recorded cassette)"
         )
     raise SourceError(
-        f"a litellm {type(wrapper).__name__} over "
-        f"{type(inner).__name__ if inner is not None else 'nothing'}: only one over an openai "
-        "stream can be read as the provider sent it (LiteLLM's own chunks are rebuilt); "
-        + _USE_THE_WIRE
+        f"a litellm {type(wrapper).__name__} over {type(inner).__name__}: only one over an "
+        "openai stream can be read as the provider sent it (LiteLLM's own chunks are "
+        "rebuilt); " + _USE_THE_WIRE
     )
 
 

@@ -452,31 +452,33 @@ def _check_value(fault: Fault, value: object) -> Any:
 FaultSpec = Mapping[str, Any] | Iterable[str] | None
 
 
-def normalize_faults(faults: FaultSpec) -> dict[str, Any]:
+def normalize_faults(faults: FaultSpec, table: Mapping[str, Fault] | None = None) -> dict[str, Any]:
     """Validate faults given as ``{"name": value}`` or names (``"name"`` / ``"name=value"``).
 
     Returns the active faults in table order (flags set to False are dropped). Unknown names and
     bad parameter types raise ``ValueError`` naming the fault and listing the valid ones.
+    ``table`` is the fault table to validate against (default: the chat ``FAULTS``).
     """
+    table = FAULTS if table is None else table
     if faults is None:
         return {}
     given: dict[str, Any] = {}
     if isinstance(faults, Mapping):
         given = dict(faults)
     elif isinstance(faults, str):
-        name, value = parse_fault_arg(faults)
+        name, value = parse_fault_arg(faults, table)
         given[name] = value
     else:
         for spec in faults:
             if not isinstance(spec, str):
                 raise ValueError(f"faults must be names or a mapping, got {spec!r}")
-            name, value = parse_fault_arg(spec)
+            name, value = parse_fault_arg(spec, table)
             given[name] = value
-    unknown = [k for k in given if k not in FAULTS]
+    unknown = [k for k in given if k not in table]
     if unknown:
-        raise ValueError(f"unknown fault {unknown[0]!r}; valid faults: {', '.join(FAULTS)}")
+        raise ValueError(f"unknown fault {unknown[0]!r}; valid faults: {', '.join(table)}")
     out: dict[str, Any] = {}
-    for name, fault in FAULTS.items():
+    for name, fault in table.items():
         if name in given:
             value = _check_value(fault, given[name])
             if value is not False:
@@ -487,16 +489,17 @@ def normalize_faults(faults: FaultSpec) -> dict[str, Any]:
     return out
 
 
-def parse_fault_arg(text: str) -> tuple[str, Any]:
+def parse_fault_arg(text: str, table: Mapping[str, Fault] | None = None) -> tuple[str, Any]:
     """``"drop_done"`` -> ("drop_done", True); ``"truncate_after=3"`` -> ("truncate_after", 3).
 
     The value is parsed by the fault's parameter type (for ``--fault`` on the command line).
     """
+    table = FAULTS if table is None else table
     name, sep, raw = text.partition("=")
     name = name.strip()
-    fault = FAULTS.get(name)
+    fault = table.get(name)
     if fault is None:
-        raise ValueError(f"unknown fault {name!r}; valid faults: {', '.join(FAULTS)}")
+        raise ValueError(f"unknown fault {name!r}; valid faults: {', '.join(table)}")
     if not sep:
         if fault.param != "flag":
             raise _bad(name, f"a value ({name}=...)", None)
@@ -524,31 +527,38 @@ def parse_fault_arg(text: str) -> tuple[str, Any]:
 # --------------------------------------------------------------------------- applying
 
 
-def apply_chunk_faults(items: list[Item], faults: Mapping[str, Any]) -> list[Item]:
+def apply_chunk_faults(
+    items: list[Item], faults: Mapping[str, Any], table: Mapping[str, Fault] | None = None
+) -> list[Item]:
     """Apply the chunk faults of (normalized) ``faults``; ``items`` itself is never modified."""
-    if not has_chunk_faults(faults):
+    table = FAULTS if table is None else table
+    if not has_chunk_faults(faults, table):
         return list(items)
     out = copy.deepcopy(items)
     for name, value in faults.items():
-        fault = FAULTS[name]
+        fault = table[name]
         if fault.chunk_transform is not None:
             out = fault.chunk_transform(out, value)
     return out
 
 
-def apply_byte_faults(events: list[bytes], faults: Mapping[str, Any]) -> list[bytes]:
+def apply_byte_faults(
+    events: list[bytes], faults: Mapping[str, Any], table: Mapping[str, Fault] | None = None
+) -> list[bytes]:
     """Apply the byte faults of (normalized) ``faults`` to the encoded SSE events."""
+    table = FAULTS if table is None else table
     out = list(events)
     for name, value in faults.items():
-        fault = FAULTS[name]
+        fault = table[name]
         if fault.byte_transform is not None:
             out = fault.byte_transform(out, value)
     return out
 
 
-def has_chunk_faults(faults: Mapping[str, Any]) -> bool:
+def has_chunk_faults(faults: Mapping[str, Any], table: Mapping[str, Fault] | None = None) -> bool:
     """Whether any fault needs the script as items (so an SSE body must be parsed)."""
-    return any(FAULTS[name].chunk_transform is not None for name in faults)
+    table = FAULTS if table is None else table
+    return any(table[name].chunk_transform is not None for name in faults)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ __all__ = [
     "BadRequest",
     "RecordedRequest",
     "check_chat_request",
+    "check_responses_request",
     "read_body",
 ]
 
@@ -247,13 +248,45 @@ def _check_field(
     return None
 
 
-def check_chat_request(data: Any) -> Body | None:
-    """The 400 a provider sends for this chat-completion request body, or ``None`` if valid.
+#: What a Responses request may carry that the server reads or that sizes an answer.
+_RESPONSES_FIELDS: dict[str, tuple[str, int | None, int | None]] = {
+    "model": ("string", None, MAX_MODEL_LENGTH),
+    "stream": ("boolean", None, None),
+    "instructions": ("string", None, None),
+    "max_output_tokens": ("integer", 16, None),
+    "tools": ("array", None, None),
+    "reasoning": ("object", None, None),
+    "text": ("object", None, None),
+    "metadata": ("object", None, None),
+}
 
-    Checks what the server reads (``messages``, ``stream``, ``stream_options``, ``n``,
-    ``model``) and what sizes an answer, with OpenAI's messages and limits (``n`` <= 128),
-    so a hostile request gets a 400 naming its field, never a server error or a huge answer.
-    """
+
+def check_responses_request(data: Any) -> Body | None:
+    """The 400 api.openai.com sends for this ``/responses`` request body, or ``None`` if valid:
+    a JSON object whose ``input`` (when given) is a string or an array, and whose fields the
+    server echoes have their types."""
+    bad = _not_an_object(data)
+    if bad is not None:
+        return bad
+    value = data.get("input")
+    if value is not None and not isinstance(value, str | list):
+        return _invalid(
+            "input",
+            f"Invalid type for 'input': expected one of a string or an array, "
+            f"but got {_kind_of(value)} instead.",
+            "invalid_type",
+        )
+    for name, (kind, low, high) in _RESPONSES_FIELDS.items():
+        value = data.get(name)
+        if value is not None:
+            bad = _check_field(name, value, kind, low, high)
+            if bad is not None:
+                return bad
+    return None
+
+
+def _not_an_object(data: Any) -> Body | None:
+    """The 400 for a body that is not JSON (``None``) or not a JSON object."""
     if data is None:
         return Body(
             400,
@@ -266,6 +299,19 @@ def check_chat_request(data: Any) -> Body | None:
         )
     if not isinstance(data, dict):
         return Body(400, error_body(400, "The request body must be a JSON object."))
+    return None
+
+
+def check_chat_request(data: Any) -> Body | None:
+    """The 400 a provider sends for this chat-completion request body, or ``None`` if valid.
+
+    Checks what the server reads (``messages``, ``stream``, ``stream_options``, ``n``,
+    ``model``) and what sizes an answer, with OpenAI's messages and limits (``n`` <= 128),
+    so a hostile request gets a 400 naming its field, never a server error or a huge answer.
+    """
+    bad = _not_an_object(data)
+    if bad is not None:
+        return bad
     if "messages" not in data:
         return Body(
             400,

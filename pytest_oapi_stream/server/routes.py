@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..chat.faults import TransportPlan
+from ..core.surface import Surface
 from .answers import Answer, Body, error_body, json_body
-from .requests import RecordedRequest, check_chat_request
+from .requests import RecordedRequest, check_chat_request, check_responses_request
 
 if TYPE_CHECKING:
     from .provider import OAPIServer
@@ -41,6 +42,19 @@ def chat_completions(owner: OAPIServer, rec: RecordedRequest) -> Reply:
     invalid = check_chat_request(rec.json)
     if invalid is not None:
         return Reply(invalid)
+    return _source_reply(owner, rec, "chat")
+
+
+def responses(owner: OAPIServer, rec: RecordedRequest) -> Reply:
+    """``POST .../responses``: the same source told as a Responses stream (or ``Response``)."""
+    invalid = check_responses_request(rec.json)
+    if invalid is not None:
+        return Reply(invalid)
+    return _source_reply(owner, rec, "responses")
+
+
+def _source_reply(owner: OAPIServer, rec: RecordedRequest, surface: Surface) -> Reply:
+    """The current source's answer for ``surface``, after the HTTP faults."""
     data = rec.json
     source = owner._current_source()
     plan = source.plan
@@ -56,7 +70,7 @@ def chat_completions(owner: OAPIServer, rec: RecordedRequest) -> Reply:
             headers.append(("retry-after", str(int(ra)) if float(ra).is_integer() else str(ra)))
         return Reply(Body(plan.http_status, error_body(plan.http_status), headers=headers))
     try:
-        answer = source.answer(data, stream)
+        answer = source.answer(data, stream, surface)
     except Exception as exc:
         owner._internal_error(traceback.format_exc())
         return Reply(Body(500, error_body(500, f"oapi_server could not build the answer: {exc}")))
@@ -93,9 +107,11 @@ class Route:
 
 
 #: Tried in order; the first match answers. Any path ending in ``/chat/completions`` is chat
-#: (Azure's ``/openai/deployments/{name}/chat/completions`` too).
+#: (Azure's ``/openai/deployments/{name}/chat/completions`` too), any path ending in
+#: ``/responses`` the Responses API (Azure's ``/openai/v1/responses`` too).
 ROUTES: tuple[Route, ...] = (
     Route("POST", chat_completions, suffix="/chat/completions"),
+    Route("POST", responses, suffix="/responses"),
     Route("GET", list_models, paths=("/v1/models", "/models")),
     Route("GET", get_model, prefixes=("/v1/models/", "/models/")),
 )

@@ -36,7 +36,16 @@ from ..chat.faults import (
     normalize_faults,
     transport_plan,
 )
-from .answers import JSON_TYPE, SSE_TYPE, Answer, Body, Events, json_body
+from ..core.surface import SURFACES, Surface, surface_of, surface_of_path
+from ..responses.builder import (
+    assemble_response,
+    build_response_items,
+    encode_response_items,
+    response_items_from_sse,
+)
+from ..responses.faults import ALL_FAULTS, FAULT_TABLES, surface_faults
+from ..responses.styles import get_response_style
+from .answers import JSON_TYPE, SSE_TYPE, Answer, Body, Events, error_body, json_body
 
 __all__ = [
     "CassetteSource",
@@ -49,14 +58,33 @@ __all__ = [
 ]
 
 
+_LABELS: Mapping[Surface, str] = {"chat": "chat completions", "responses": "Responses"}
+
+
 class Source:
-    """Where answers come from; ``faults`` are normalized and apply to every streamed answer."""
+    """Where answers come from; ``faults`` are normalized and apply to every streamed answer.
+
+    A source answers both surfaces (``chat``: ``.../chat/completions``, ``responses``:
+    ``.../responses``) unless its faults or settings apply to one only: ``unavailable`` says
+    why a surface cannot be answered (the request then gets a 400 naming the reason).
+    """
 
     def __init__(self, faults: FaultSpec) -> None:
-        self.faults = normalize_faults(faults)
+        self.faults = normalize_faults(faults, ALL_FAULTS)
         self.plan: TransportPlan = transport_plan(self.faults)
         self._lock = threading.Lock()
         self._failures_left = self.plan.http_status_count
+        #: Per surface, its faults in its table's order (``None``: one does not apply there).
+        self.surface_faults = {s: surface_faults(s, self.faults) for s in SURFACES}
+        self.unavailable: dict[Surface, str] = {}
+        for s, faults_here in self.surface_faults.items():
+            if faults_here is None:
+                other = [n for n in self.faults if n not in FAULT_TABLES[s]]
+                self.unavailable[s] = f"fault {other[0]!r} does not apply to {_LABELS[s]} streams"
+        if len(self.unavailable) == len(SURFACES):
+            raise ValueError(
+                "these faults apply to no single surface: " + "; ".join(self.unavailable.values())
+            )
 
     def take_http_failure(self) -> bool:
         """Whether this request gets the ``http_status`` fault (counts ``http_status_count``)."""
@@ -70,49 +98,122 @@ class Source:
             self._failures_left -= 1
             return True
 
-    def answer(self, request: Mapping[str, Any] | None, stream: bool) -> Answer:
+    def answer(
+        self, request: Mapping[str, Any] | None, stream: bool, surface: Surface = "chat"
+    ) -> Answer:
+        """The answer to a request of ``surface`` (a 400 when this source cannot serve it)."""
+        why = self.unavailable.get(surface)
+        if why is not None:
+            return Body(
+                400,
+                error_body(400, f"oapi_server cannot answer a {_LABELS[surface]} request: {why}"),
+            )
+        return self._answer(request, stream, surface)
+
+    def _answer(self, request: Mapping[str, Any] | None, stream: bool, surface: Surface) -> Answer:
         raise NotImplementedError
 
-    def _stream_items(self, items: list[Item]) -> Events:
-        items = apply_chunk_faults(items, self.faults)
-        events = apply_byte_faults(encode_items(items), self.faults)
-        return Events(events)
+    def _stream_items(
+        self, items: list[Item], surface: Surface = "chat", names: bool = True
+    ) -> Events:
+        faults = self.surface_faults[surface] or {}
+        table = FAULT_TABLES[surface]
+        items = apply_chunk_faults(items, faults, table)
+        encoded = (
+            encode_items(items) if surface == "chat" else encode_response_items(items, names=names)
+        )
+        return Events(apply_byte_faults(encoded, faults, table))
+
+    def surfaces(self) -> tuple[Surface, ...]:
+        """The surfaces whose answers a dry run builds."""
+        return SURFACES
 
     def dry_run(self) -> None:
-        """Build one streamed answer now, so a fault that cannot apply fails at the call site."""
-        answer = self.answer(None, True)
-        if isinstance(answer, Events):
-            check_transport(answer.events, self.faults)
+        """Build one streamed answer per surface now, so a fault that cannot apply fails at the
+        call site: it raises when no surface can take it; a surface that cannot is noted in
+        ``unavailable`` (its requests get a 400 saying why)."""
+        tried = [s for s in self.surfaces() if s not in self.unavailable]
+        errors: dict[Surface, ValueError] = {}
+        for s in tried:
+            try:
+                answer = self._answer(None, True, s)
+                if isinstance(answer, Events):
+                    check_transport(answer.events, self.surface_faults[s] or {})
+            except ValueError as exc:
+                errors[s] = exc
+        if not tried:
+            raise ValueError(
+                "these faults apply to no surface this source serves: "
+                + "; ".join(self.unavailable.values())
+            )
+        if len(errors) == len(tried):
+            raise errors[tried[0]]
+        for s, exc in errors.items():
+            self.unavailable[s] = str(exc)
 
 
 class ScriptSource(Source):
-    """Answers built by ``builder.build_items`` from the recipe and each request."""
+    """Answers built from the recipe and each request: ``chat.builder.build_items`` for chat,
+    ``responses.builder.build_response_items`` for Responses requests."""
 
     def __init__(self, recipe: Mapping[str, Any], faults: FaultSpec) -> None:
         super().__init__(faults)
         self.recipe = dict(recipe)
 
-    def answer(self, request: Mapping[str, Any] | None, stream: bool) -> Answer:
+    def _answer(self, request: Mapping[str, Any] | None, stream: bool, surface: Surface) -> Answer:
+        if surface == "responses":
+            items = build_response_items(**self.recipe, request=request)
+            if not stream:
+                return Body(200, json_body(assemble_response(items)))
+            names = get_response_style(self.recipe.get("as_provider")).event_names
+            return self._stream_items(items, surface, names)
         if stream:
             return self._stream_items(build_items(**self.recipe, request=request))
         recipe = {**self.recipe, "usage": True}
         return Body(200, json_body(assemble_completion(build_items(**recipe, request=request))))
 
 
+def _replay(data: bytes, source: Source, stream: bool, content_type: str = SSE_TYPE) -> Answer:
+    """An SSE body served as recorded: byte for byte unless an event fault edits it (with the
+    fault table of the body's own surface), or assembled for a non-stream request."""
+    surface = surface_of(None, data)
+    if surface == "responses":
+        items, names = response_items_from_sse(data)
+        if not stream:
+            return Body(200, json_body(assemble_response(items)))
+        faults = source.surface_faults[surface] or {}
+        if has_chunk_faults(faults, FAULT_TABLES[surface]):
+            return source._stream_items(items, surface, names)
+        return Events(
+            apply_byte_faults(split_events(data), faults, FAULT_TABLES[surface]), content_type
+        )
+    if not stream:
+        return Body(200, json_body(assemble_completion(items_from_sse(data))))
+    faults = source.surface_faults["chat"] or {}
+    if has_chunk_faults(faults):
+        return source._stream_items(items_from_sse(data))
+    return Events(apply_byte_faults(split_events(data), faults), content_type)
+
+
 class SSESource(Source):
-    """Answers that replay one SSE body (bytes kept exactly unless a chunk fault edits them)."""
+    """Answers that replay one SSE body (bytes kept exactly unless a chunk fault edits them),
+    whatever the request's path: a chat body served on ``/responses`` stays a chat body."""
 
     def __init__(self, data: bytes, faults: FaultSpec) -> None:
         super().__init__(faults)
         self.data = data
-        self._events = split_events(data)
+        self.data_surface: Surface = surface_of(None, data)
 
-    def answer(self, request: Mapping[str, Any] | None, stream: bool) -> Answer:
-        if not stream:
-            return Body(200, json_body(assemble_completion(items_from_sse(self.data))))
-        if has_chunk_faults(self.faults):
-            return self._stream_items(items_from_sse(self.data))
-        return Events(apply_byte_faults(self._events, self.faults))
+    def surfaces(self) -> tuple[Surface, ...]:
+        return (self.data_surface,)
+
+    def answer(
+        self, request: Mapping[str, Any] | None, stream: bool, surface: Surface = "chat"
+    ) -> Answer:
+        return self._answer(request, stream, self.data_surface)
+
+    def _answer(self, request: Mapping[str, Any] | None, stream: bool, surface: Surface) -> Answer:
+        return _replay(self.data, self, stream)
 
 
 class ChunksSource(Source):
@@ -124,10 +225,18 @@ class ChunksSource(Source):
         if done:
             self.items.append(DONE)
 
-    def answer(self, request: Mapping[str, Any] | None, stream: bool) -> Answer:
+    def _answer(self, request: Mapping[str, Any] | None, stream: bool, surface: Surface) -> Answer:
         if not stream:
             return Body(200, json_body(assemble_completion(self.items)))
         return self._stream_items(self.items)
+
+    def surfaces(self) -> tuple[Surface, ...]:
+        return ("chat",)
+
+    def answer(
+        self, request: Mapping[str, Any] | None, stream: bool, surface: Surface = "chat"
+    ) -> Answer:
+        return self._answer(request, stream, "chat")
 
 
 @dataclass(frozen=True)
@@ -144,7 +253,7 @@ class Recorded:
 
 
 class CassetteSource(Source):
-    """Answers that replay a vcrpy cassette's chat-completion responses in order.
+    """Answers that replay a vcrpy cassette's chat-completion and Responses answers in order.
 
     Once every recorded response was served, the last one repeats (like ``stream()``, whose
     last setting answers every later request).
@@ -153,7 +262,7 @@ class CassetteSource(Source):
     def __init__(self, responses: list[Recorded], faults: FaultSpec) -> None:
         super().__init__(faults)
         if not responses:
-            raise ValueError("the cassette holds no chat-completion response to serve")
+            raise ValueError("the cassette holds no chat-completion or Responses answer to serve")
         self.responses = responses
         self._next = 0
 
@@ -164,35 +273,33 @@ class CassetteSource(Source):
                 self._next += 1
             return rec
 
-    def dry_run(self) -> None:
+    def surfaces(self) -> tuple[Surface, ...]:
         rec = self._take(advance=False)
-        if rec.is_sse:
-            answer = self._replay(rec, True)
-            if isinstance(answer, Events):
-                check_transport(answer.events, self.faults)
+        return (surface_of(None, rec.body),) if rec.is_sse else SURFACES
 
-    def answer(self, request: Mapping[str, Any] | None, stream: bool) -> Answer:
-        return self._replay(self._take(), stream)
+    def answer(
+        self, request: Mapping[str, Any] | None, stream: bool, surface: Surface = "chat"
+    ) -> Answer:
+        return self._answer(request, stream, surface)
 
-    def _replay(self, rec: Recorded, stream: bool) -> Answer:
+    def _answer(self, request: Mapping[str, Any] | None, stream: bool, surface: Surface) -> Answer:
+        rec = self._take(advance=request is not None)
         if not rec.is_sse or rec.status != 200:
             return Body(rec.status, rec.body, rec.content_type or JSON_TYPE)
-        if not stream:
-            return Body(200, json_body(assemble_completion(items_from_sse(rec.body))))
-        if has_chunk_faults(self.faults):
-            return self._stream_items(items_from_sse(rec.body))
-        return Events(apply_byte_faults(split_events(rec.body), self.faults), rec.content_type)
+        return _replay(rec.body, self, stream, rec.content_type)
 
 
 def load_cassette(path: str | os.PathLike[str]) -> list[Recorded]:
-    """The chat-completion responses of a vcrpy cassette (YAML or JSON), in order."""
+    """The chat-completion and Responses answers of a vcrpy cassette (YAML or JSON), in order."""
     from ..recording.files import RecordingError, cassette_interactions, looks_like_sse
 
     try:
         interactions = cassette_interactions(Path(path))
     except RecordingError as exc:
         raise ValueError(str(exc)) from None
-    chat = [i for i in interactions if i.is_chat] or interactions
+    chat = [
+        i for i in interactions if i.is_chat or surface_of_path(i.uri) == "responses"
+    ] or interactions
     out: list[Recorded] = []
     for it in chat:
         ctype = it.content_type

@@ -302,11 +302,9 @@ def build_response_events(
                 for p in reasoning_pieces
             ]
             events.append({"type": "response.reasoning_summary_text.done", **at_s, "text": joined})
-            done_part = {"type": "summary_text", "text": joined}
-            events.append(
-                {"type": "response.reasoning_summary_part.done", **at_s, "part": done_part}
-            )
-            close_item(index, {"id": rid, "type": "reasoning", "summary": [done_part]})
+            summary = {"type": "summary_text", "text": joined}
+            events.append({"type": "response.reasoning_summary_part.done", **at_s, "part": summary})
+            close_item(index, {"id": rid, "type": "reasoning", "summary": [summary]})
         else:
             at_c = {**at, "content_index": 0}
             part = {"type": "reasoning_text", "text": ""}
@@ -315,10 +313,10 @@ def build_response_events(
                 delta_event("response.reasoning_text.delta", at_c, p) for p in reasoning_pieces
             ]
             events.append({"type": "response.reasoning_text.done", **at_c, "text": joined})
-            done_part = {"type": "reasoning_text", "text": joined}
-            events.append({"type": "response.content_part.done", **at_c, "part": done_part})
+            raw_part = {"type": "reasoning_text", "text": joined}
+            events.append({"type": "response.content_part.done", **at_c, "part": raw_part})
             close_item(
-                index, {"id": rid, "type": "reasoning", "summary": [], "content": [done_part]}
+                index, {"id": rid, "type": "reasoning", "summary": [], "content": [raw_part]}
             )
 
     if text_pieces or refusal_pieces:
@@ -346,7 +344,12 @@ def build_response_events(
             done_part: dict[str, Any] = {"type": "refusal", "refusal": joined}
         else:
             joined = "".join(text_pieces)
-            empty = {"type": "output_text", "annotations": [], "logprobs": [], "text": ""}
+            empty: dict[str, Any] = {
+                "type": "output_text",
+                "annotations": [],
+                "logprobs": [],
+                "text": "",
+            }
             events.append({"type": "response.content_part.added", **at_c, "part": empty})
             events += [
                 delta_event("response.output_text.delta", {**at_c, "logprobs": []}, p)
@@ -407,7 +410,8 @@ def build_response_events(
         ev["sequence_number"] = 0
     renumber(events)
     _apply_style(events, style)
-    return json.loads(dumps(events))  # no shared sub-objects between events
+    copied: list[dict[str, Any]] = json.loads(dumps(events))  # no shared sub-objects
+    return copied
 
 
 def renumber(events: Iterable[Item], start: int = 0) -> None:

@@ -147,7 +147,7 @@ def _item_id_other(items: Events, _: Any) -> Events:
             _TWO_ITEMS,
         )
     first_id = (added[0].get("item") or {}).get("id")
-    second = added[1].get("output_index")
+    second = added[1].get("output_index", 1)
     target = next(
         (ev for ev in _item_events(items, second) if "item_id" in ev),
         None,
@@ -182,7 +182,7 @@ def _drop_last_item_done(items: Events, _: Any) -> Events:
     added = _of_type(items, "response.output_item.added")
     if not added:
         raise FaultNotApplicable("fault drop_last_item_done: the stream has no output item")
-    last = added[-1].get("output_index")
+    last = added[-1].get("output_index", len(added) - 1)
     gone = {id(ev) for ev in _item_events(items, last) if ev.get("type", "").endswith(".done")}
     out = [it for it in items if id(it) not in gone]
     renumber(out)
@@ -219,7 +219,7 @@ def _error_event_at(items: Events, n: int) -> Events:
     evs = _numbered(items) or [it for it in items if isinstance(it, dict)]
     _need_index("error_event_at", n, len(evs), low=2)
     cut = items.index(evs[n])
-    snapshot = next(
+    snapshot: dict[str, Any] = next(
         (
             it["response"]
             for it in reversed(items[:cut])
@@ -278,7 +278,7 @@ def _truncate_after(items: Events, n: int) -> Events:
 def _chat_chunks(items: Events, _: Any) -> Events:
     """The same answer as chat.completion.chunk events, then ``[DONE]`` (a proxy that answers
     ``/responses`` with the chat wire format)."""
-    created = next(
+    created: dict[str, Any] = next(
         (it["response"] for it in items if isinstance(it, dict) and "response" in it), {}
     )
     head = {

@@ -19,6 +19,8 @@ from typing import Any
 
 from ..chat.builder import PROVIDER_STYLES
 from ..chat.faults import FaultNotApplicable, Hint, normalize_faults
+from ..responses.faults import ALL_FAULTS
+from ..responses.styles import RESPONSE_STYLES
 from .provider import OAPIServer
 from .transport import HOST
 
@@ -56,7 +58,7 @@ def _cli_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--as-provider",
-        choices=sorted(PROVIDER_STYLES),
+        choices=sorted(set(PROVIDER_STYLES) | set(RESPONSE_STYLES)),
         help="impersonate a provider's known deviations (built streams only)",
     )
     p.add_argument("--text", help="the answer text of the built stream")
@@ -133,7 +135,7 @@ def build_server(args: argparse.Namespace) -> OAPIServer:
     raises ``FaultNotApplicable``, whose advice ``serve_main`` words with this command's flags.
     """
     server = OAPIServer(port=args.port)
-    faults = normalize_faults(args.fault)
+    faults = normalize_faults(args.fault, ALL_FAULTS)
     if args.file:
         path = Path(args.file)
         if args.as_provider or args.text or args.reasoning or args.tool_calls:

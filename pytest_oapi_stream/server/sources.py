@@ -148,8 +148,8 @@ class Source:
             )
         if len(errors) == len(tried):
             raise errors[tried[0]]
-        for s, exc in errors.items():
-            self.unavailable[s] = str(exc)
+        for s, error in errors.items():
+            self.unavailable[s] = str(error)
 
 
 class ScriptSource(Source):

@@ -2,8 +2,8 @@
 
 Users test *their own* streaming code (reassembly, retries, timeouts, rendering) against what real
 providers do wrong. ``OAPIServer`` is a real HTTP/1.1 server on 127.0.0.1 (a random port unless
-told otherwise) that speaks ``POST /v1/chat/completions`` (stream and non-stream) and
-``GET /v1/models``. What it answers comes from a source set by the test: the stream builder
+told otherwise) that speaks ``POST /v1/chat/completions`` and ``POST /v1/responses`` (stream
+and non-stream, from the same sources) and ``GET /v1/models``. What it answers comes from a source set by the test: the stream builder
 (``stream()``), an SSE body (``serve_sse()``), a list of chunks (``serve_chunks()``) or a vcrpy
 cassette (``serve_cassette()``), optionally reshaped like a provider (``as_provider``) and broken
 by named faults (``faults.py``). Standard library only, daemon threads, no pytest.
@@ -218,7 +218,8 @@ class OAPIServer:
         seed: int = 0,
         faults: FaultSpec = None,
     ) -> OAPIServer:
-        """Answer the next requests with a built stream (see ``builder.build_items``).
+        """Answer the next requests with a built stream (see ``builder.build_items``), told as
+        Responses events on ``.../responses`` (``responses.builder.build_response_items``).
 
         ``usage``/``n``/``model`` default to what each request asks for. ``as_provider``
         reproduces a built-in profile's known deviations; ``faults`` (``{"name": value}`` or

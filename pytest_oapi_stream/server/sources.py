@@ -177,6 +177,10 @@ def _replay(data: bytes, source: Source, stream: bool, content_type: str = SSE_T
     """An SSE body served as recorded: byte for byte unless an event fault edits it (with the
     fault table of the body's own surface), or assembled for a non-stream request."""
     surface = surface_of(None, data)
+    if stream and source.surface_faults[surface] is None:  # a cassette mixing both surfaces
+        why = source.unavailable[surface]
+        message = f"oapi_server cannot replay this recorded {_LABELS[surface]} stream: {why}"
+        return Body(400, error_body(400, message))
     if surface == "responses":
         items, names = response_items_from_sse(data)
         if not stream:

@@ -276,3 +276,23 @@ def test_serve_command_takes_responses_faults_and_styles() -> None:
     srv = build_server(parse_args(["--tool-calls", "get_time", "--as-provider", "lmstudio"]))
     with srv:
         assert b"function_call_arguments.delta" not in raw(srv).content
+
+
+def test_a_cassette_mixing_surfaces_never_drops_a_fault_silently(
+    server: OAPIServer, tmp_path: Path
+) -> None:
+    from pytest_oapi_stream.chat.builder import build_sse
+
+    path = tmp_path / "mixed.yaml"
+    _cassette(
+        path,
+        [
+            ("https://api.openai.com/v1/responses", 200, "text/event-stream", build_response_sse()),
+            ("https://api.openai.com/v1/chat/completions", 200, "text/event-stream", build_sse()),
+        ],
+    )
+    server.serve_cassette(path, faults={"sequence_gap": 3})
+    assert check_response_stream(raw(server).content).violations[0].code == "OAS107"
+    second = raw(server)  # the chat interaction: the fault cannot apply, so it is not served
+    assert second.status_code == 400
+    assert "cannot replay this recorded chat completions stream" in second.text

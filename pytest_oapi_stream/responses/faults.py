@@ -381,7 +381,7 @@ _OWN: tuple[Fault, ...] = (
         "OAS123",
         "The first event that names an item points at an output_index no item was added at.",
         _output_index_out_of_range,
-        also=("OAS131",),
+        also=("OAS131", "OAS134"),  # the orphaned event's part: content or summary
     ),
     _row(
         "drop_item_added",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from resp_streams import CORPUS
 
 from pytest_oapi_stream import (
     RESPONSE_RULES,
@@ -24,7 +25,11 @@ from pytest_oapi_stream.chat.faults import (
     apply_chunk_faults,
     normalize_faults,
 )
-from pytest_oapi_stream.responses.builder import build_response_items, encode_response_items
+from pytest_oapi_stream.responses.builder import (
+    build_response_items,
+    encode_response_items,
+    response_items_from_sse,
+)
 from pytest_oapi_stream.responses.faults import (
     ALL_FAULTS,
     RESPONSE_FAULTS,
@@ -140,3 +145,24 @@ def test_faults_of_one_surface_only() -> None:
     assert surface_faults("responses", normalize_faults(["drop_done"], ALL_FAULTS)) is None
     with pytest.raises(ValueError, match=r"unknown fault 'nope'; valid faults: .*sequence_gap"):
         normalize_faults({"nope": True}, ALL_FAULTS)
+
+
+RECORDINGS = [
+    "openai__gpt-5_reasoning-summary-function-call.sse",
+    "openai__gpt-4.1_web-search-annotations.sse",
+    "openai__gpt-5.5_commentary-phase-then-function-call.sse",
+]
+
+
+@pytest.mark.parametrize("recording", RECORDINGS)
+@pytest.mark.parametrize("name", [n for n in EVENT_FAULTS if n != "chat_chunks"])
+def test_fault_on_a_real_recording_breaks_exactly_its_rule(recording: str, name: str) -> None:
+    items, names = response_items_from_sse((CORPUS / recording).read_bytes())
+    faults = normalize_faults({name: VALUES.get(name, True)}, RESPONSE_FAULTS)
+    broken_items = apply_chunk_faults(items, faults, RESPONSE_FAULTS)
+    encoded = encode_response_items(broken_items, names=names)
+    body = b"".join(apply_byte_faults(encoded, faults, RESPONSE_FAULTS))
+    fault = RESPONSE_FAULTS[name]
+    codes = {v.code for v in check_response_stream(body, profile="openai").violations}
+    assert fault.rule in codes
+    assert codes <= {fault.rule, *fault.also}, codes

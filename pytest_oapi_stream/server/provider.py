@@ -256,10 +256,15 @@ class OAPIServer:
         return self._set(SSESource(body, faults))
 
     def serve_chunks(
-        self, chunks: Sequence[Mapping[str, Any]], *, done: bool = True, faults: FaultSpec = None
+        self,
+        chunks: Sequence[Mapping[str, Any]],
+        *,
+        done: bool | None = None,
+        faults: FaultSpec = None,
     ) -> OAPIServer:
-        """Answer with these chunk dicts, one SSE event each, then ``[DONE]`` unless ``done``
-        is false."""
+        """Answer with these payload dicts, one SSE event each: chat chunks then ``[DONE]``
+        (unless ``done=False``), or Responses events (a first ``type`` ``response.*``) with
+        their ``event:`` lines and no ``[DONE]`` (unless ``done=True``)."""
         return self._set(ChunksSource(chunks, done, faults))
 
     def serve_cassette(

@@ -221,26 +221,37 @@ class SSESource(Source):
 
 
 class ChunksSource(Source):
-    """Answers that stream a given list of chunk dicts, then ``[DONE]`` unless ``done=False``."""
+    """Answers that stream a given list of payload dicts, one event each: chat chunks (then
+    ``[DONE]`` unless ``done=False``) or Responses events (``event:`` lines, ``[DONE]`` only
+    with ``done=True``), told apart by the first payload's ``type``."""
 
-    def __init__(self, chunks: Sequence[Mapping[str, Any]], done: bool, faults: FaultSpec) -> None:
-        super().__init__(faults)
+    def __init__(
+        self, chunks: Sequence[Mapping[str, Any]], done: bool | None, faults: FaultSpec
+    ) -> None:
         self.items: list[Item] = [json.loads(json.dumps(c)) for c in chunks]
-        if done:
+        kind = next((c.get("type") for c in self.items if isinstance(c, dict)), None)
+        is_event = isinstance(kind, str) and (kind.startswith("response.") or kind == "error")
+        self.data_surface: Surface = "responses" if is_event else "chat"
+        super().__init__(faults)
+        if done if done is not None else self.data_surface == "chat":
             self.items.append(DONE)
 
     def _answer(self, request: Mapping[str, Any] | None, stream: bool, surface: Surface) -> Answer:
+        if self.data_surface == "responses":
+            if not stream:
+                return Body(200, json_body(assemble_response(self.items)))
+            return self._stream_items(self.items, "responses")
         if not stream:
             return Body(200, json_body(assemble_completion(self.items)))
         return self._stream_items(self.items)
 
     def surfaces(self) -> tuple[Surface, ...]:
-        return ("chat",)
+        return (self.data_surface,)
 
     def answer(
         self, request: Mapping[str, Any] | None, stream: bool, surface: Surface = "chat"
     ) -> Answer:
-        return self._answer(request, stream, "chat")
+        return self._answer(request, stream, self.data_surface)
 
 
 @dataclass(frozen=True)

@@ -296,3 +296,19 @@ def test_a_cassette_mixing_surfaces_never_drops_a_fault_silently(
     second = raw(server)  # the chat interaction: the fault cannot apply, so it is not served
     assert second.status_code == 400
     assert "cannot replay this recorded chat completions stream" in second.text
+
+
+def test_serve_chunks_takes_responses_events(server: OAPIServer) -> None:
+    path = CORPUS / "openai__gpt-4o_text.sse"
+    payloads = [
+        json.loads(line[6:])
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.startswith("data: ")
+    ]
+    server.serve_chunks(payloads)
+    assert raw(server).content == path.read_bytes()  # framed as recorded, no [DONE]
+    assert client(server).responses.create(model="m", input="x").output_text == "Olá!"
+    server.serve_chunks(payloads, done=True, faults={"terminal_twice": True})
+    body = raw(server).content
+    assert body.endswith(b"data: [DONE]\n\n")
+    assert {v.code for v in check_response_stream(body).violations} == {"OAS104", "OAS114"}

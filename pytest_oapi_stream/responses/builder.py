@@ -43,16 +43,21 @@ TERMINAL_TYPES: Final = ("response.completed", "response.incomplete", "response.
 # --------------------------------------------------------------------------- ids
 
 
+_HEX = "0123456789abcdef"
+_ALNUM = string.ascii_letters + string.digits
+_B36 = string.ascii_lowercase + string.digits
+
+
 def _hex(rng: random.Random, n: int) -> str:
-    return "".join(rng.choice("0123456789abcdef") for _ in range(n))
+    return "".join(rng.choices(_HEX, k=n))
 
 
 def _alnum(rng: random.Random, n: int) -> str:
-    return "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(n))
+    return "".join(rng.choices(_ALNUM, k=n))
 
 
 def _b36(rng: random.Random, n: int) -> str:
-    return "".join(rng.choice(string.ascii_lowercase + string.digits) for _ in range(n))
+    return "".join(rng.choices(_B36, k=n))
 
 
 def _uuid(rng: random.Random) -> str:

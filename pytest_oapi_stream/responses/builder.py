@@ -19,11 +19,16 @@ import json
 import random
 import re
 import string
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
-from ..chat.builder import DEFAULT_CREATED, DEFAULT_TEXT, split_pieces
+from ..chat.builder import (  # the script keywords mean what they mean for chat
+    DEFAULT_CREATED,
+    DEFAULT_TEXT,
+    _pieces,
+    _uuid,
+    split_pieces,
+)
 from ..chat.script import DONE, Comment, Done, Item, RawEvent, dumps, encode_event, split_events
 from .styles import ResponseStyle, get_response_style
 
@@ -58,10 +63,6 @@ def _alnum(rng: random.Random, n: int) -> str:
 
 def _b36(rng: random.Random, n: int) -> str:
     return "".join(rng.choices(_B36, k=n))
-
-
-def _uuid(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
 class _Ids:
@@ -103,18 +104,6 @@ class _Ids:
 # --------------------------------------------------------------------------- the script
 
 
-def _pieces(value: str | Sequence[str] | None, *, json_like: bool = False) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return split_pieces(value, json_like=json_like)
-    pieces = list(value)
-    for p in pieces:
-        if not isinstance(p, str):
-            raise TypeError(f"text pieces must be strings, got {type(p).__name__}")
-    return pieces
-
-
 def _calls(tool_calls: Sequence[Mapping[str, Any]] | None) -> list[tuple[str | None, str, str]]:
     out: list[tuple[str | None, str, str]] = []
     for i, call in enumerate(tool_calls or ()):
@@ -135,19 +124,6 @@ def _calls(tool_calls: Sequence[Mapping[str, Any]] | None) -> list[tuple[str | N
             )
         )
     return out
-
-
-_ECHOED = (
-    "instructions",
-    "max_output_tokens",
-    "max_tool_calls",
-    "previous_response_id",
-    "prompt_cache_key",
-    "safety_identifier",
-    "temperature",
-    "top_p",
-    "user",
-)
 
 
 def _snapshot(

@@ -33,6 +33,10 @@ examples:
   oapi-stream serve --text 'héllo wörld' --fault split_utf8
   oapi-stream serve --tool-calls 'get_weather={"city": "Paris"}' --tool-calls get_time
   oapi-stream serve --file stream.sse --fault drop_done
+  oapi-stream serve --text 'Hi there' --fault sequence_gap=3   (POST .../responses)
+
+The same stream answers POST .../chat/completions and POST .../responses (as Responses
+events); a fault or --as-provider style of one surface only leaves the other a 400 naming it.
 
 --tool-calls: each call opens with its id and name, its arguments stream in token-sized
 fragments, and the finish reason is tool_calls; with --text the text comes first. A call

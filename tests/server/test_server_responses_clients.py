@@ -237,3 +237,36 @@ def test_async_sdk_raises_on_the_error_event(server: OAPIServer) -> None:
         return None
 
     assert isinstance(asyncio.run(main()), openai.APIError)
+
+
+EVENT_ROWS = sorted(
+    {(fault, value) for fault, value, *_ in ROWS if fault not in ("http_status", "delay_ms")}
+)
+
+
+@pytest.mark.parametrize(("fault", "value"), EVENT_ROWS)
+def test_served_fault_breaks_its_rule_on_the_wire(
+    server: OAPIServer, fault: str, value: Any
+) -> None:
+    import httpx
+
+    from pytest_oapi_stream import SourceError, check_response_stream
+    from pytest_oapi_stream.responses.faults import RESPONSE_FAULTS
+
+    server.stream(**RECIPE, faults={fault: value})
+    row = RESPONSE_FAULTS[fault]
+    body = {"model": "gpt-4o", "input": "hi", "stream": True}
+    try:
+        with httpx.stream("POST", server.base_url + "/responses", json=body, timeout=5) as r:
+            wire = b"".join(r.iter_raw())
+    except httpx.HTTPError:  # disconnect_after_bytes: the body stops short
+        wire = None
+    if fault == "chat_chunks":
+        with pytest.raises(SourceError):
+            check_response_stream(wire or b"")
+        return
+    if wire is None:
+        assert fault == "disconnect_after_bytes"
+        return
+    codes = {v.code for v in check_response_stream(wire, profile="openai").violations}
+    assert row.rule in codes and codes <= {row.rule, *row.also}

@@ -33,6 +33,7 @@ LAYERS = {
         "chat.profiles",
         "chat.assembly",
         "chat.check",
+        "chat.evidence",
         "responses.models",
         "responses.parse",
         "responses.rules",

@@ -23,7 +23,7 @@ from .fastpath import PlainChunkGate
 from .models import ChatCompletionChunk, Usage
 from .parse import ParsedPayload, parse_chunk, parse_payload
 from .profiles import Profile, detect_profile, get_profile, profile_from_chunk, profile_from_url
-from .rules import RULES, HttpInfo, RuleContext, error_event, stream_usage
+from .rules import RULES, HttpInfo, RuleContext, error_event, failed_request, stream_usage
 
 __all__ = [
     "CheckedChunks",
@@ -517,6 +517,37 @@ class _KeepPass:
         return self.run.finish(facts)
 
 
+def _failed_request(
+    src: Source,
+    body: bytes,
+    profile: str | Profile,
+    request: dict[str, Any] | None,
+    ignore: tuple[str, ...],
+    strict: bool,
+    url: str | None,
+) -> Report:
+    """A non-2xx answer that is no event stream: report the failure (OAS002) and nothing else."""
+    prof, reason = _resolve(profile, url or src.url, [])
+    run = _Run(
+        prof,
+        reason,
+        request=request,
+        ignore=ignore,
+        strict=strict,
+        framing=True,
+        http=src.http,
+        keep=False,
+        label=src.label,
+    )
+    run.ctx.http_body = body
+    run.end_checks = [r.on_end for r in RULES if r.code == "OAS002" and r.on_end is not None]
+    return run.finish(None)
+
+
+def _as_bytes(piece: bytes | str) -> bytes:
+    return piece.encode("utf-8") if isinstance(piece, str) else piece
+
+
 def _check_sync(
     src: Source,
     profile: str | Profile,
@@ -536,6 +567,9 @@ def _check_sync(
         if src.kind == "chunks":
             return _check_chunks(src, profile, request, ignore, strict, url)
         assert src.pieces is not None
+        if failed_request(src.http):
+            body = b"".join(_as_bytes(p) for p in src.pieces)
+            return _failed_request(src, body, profile, request, ignore, strict, url)
         # A list of pieces (bytes, text, a read response) can be decoded a second time.
         replayable = type(src.pieces) is list or reopen is not None
         found = None
@@ -640,6 +674,9 @@ async def acheck_chunk_stream(
     src = open_source(source)
     if src.kind != "async":
         return _check_sync(src, profile, request, codes, strict, url)
+    if failed_request(src.http):
+        body = b"".join([_as_bytes(p) async for p in aiter_pieces(src)])
+        return _failed_request(src, body, profile, request, codes, strict, url)
     keep = _KeepPass(src, profile, request, codes, strict, url)
     decoder = SSEDecoder()
     async for whole in aiter_pieces(src):
@@ -671,7 +708,7 @@ def _check_ignore(ignore: Iterable[str] | None) -> tuple[str, ...]:
         code = by_name.get(code, code).upper()
         if code not in RULES_BY_CODE:
             raise ValueError(
-                f"ignore: unknown rule {code!r}; codes are OAS001-OAS041 "
+                f"ignore: unknown rule {code!r}; codes are OAS001-{RULES[-1].code} "
                 "or their names (e.g. 'id-constant')"
             )
         out.append(code)
@@ -814,6 +851,9 @@ class CheckedChunks:
             self._end(run, None)
             return
         assert src.pieces is not None
+        if failed_request(src.http):
+            self._failed(b"".join(_as_bytes(p) for p in src.pieces))
+            return
         feed = _Feed(self)
         for whole in src.pieces:
             yield from feed.feed(whole)
@@ -827,6 +867,9 @@ class CheckedChunks:
             for parsed_chunk in self:
                 yield parsed_chunk
             return
+        if failed_request(src.http):
+            self._failed(b"".join([_as_bytes(p) async for p in aiter_pieces(src)]))
+            return
         feed = _Feed(self)
         async for whole in aiter_pieces(src):
             for chunk in feed.feed(whole):
@@ -834,6 +877,14 @@ class CheckedChunks:
         for chunk in feed.close():
             yield chunk
         feed.finish()
+
+    def _failed(self, body: bytes) -> None:
+        """A failed request yields no chunk; its report has OAS002 alone (see _failed_request)."""
+        __tracebackhide__ = True
+        args = (self._profile, self._request, self._ignore, self._strict, self._url)
+        self.report = _failed_request(self._src, body, *args)
+        if self._raise and not self.report.ok:
+            raise StreamContractError(self.report)
 
     def _one(
         self, run: _Run | None, ev: SSEEvent, pending: list[SSEEvent]

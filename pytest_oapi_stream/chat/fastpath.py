@@ -70,6 +70,7 @@ CHUNK_CHECKS: tuple[str, ...] = (
     "_error_chunk",  # OAS038
     "_created_chunk",  # OAS039
     "_fffd_chunk",  # OAS040
+    "_delta_lists_chunk",  # OAS043
 )
 
 #: The per-event checks of ``rules`` that :func:`plain_event` discharges.
@@ -321,6 +322,11 @@ class PlainChunkGate:
                 or msg.first_content_chunk is not None
                 or msg.first_tool_chunk is not None
             )
+        ):
+            return False
+        # OAS043: no annotations and no list-valued extension field in the delta.
+        if d.annotations is not None or (
+            d.__pydantic_extra__ and any(type(v) is list for v in d.__pydantic_extra__.values())
         ):
             return False
         # OAS014: every field is in the spec or was reported before at its place.

@@ -403,6 +403,7 @@ _BUILTINS: list[Profile] = [
                 "OAS037",
                 "OAS039",
                 "OAS040",
+                "OAS042",  # usage bookkeeping, like OAS026-OAS028
             )
         },
     ),

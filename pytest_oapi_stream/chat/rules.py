@@ -22,12 +22,12 @@ from ..core.rules import (
     comments_end,
     data_field_end,
     data_field_event,
-    http_end,
     line_endings_end,
     utf8_end,
 )
 from ..core.sources import HttpInfo
 from .assembly import Assembler
+from .evidence import hint_for
 from .models import (
     ChatCompletionChunk,
     Choice,
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from ..core.sse import FramingFacts, SSEEvent
     from .profiles import Profile
 
-__all__ = ["RULES", "RULES_BY_CODE", "HttpInfo", "Rule", "RuleContext"]
+__all__ = ["RULES", "RULES_BY_CODE", "HttpInfo", "Rule", "RuleContext", "failed_request"]
 
 FINISH_REASONS = frozenset({"stop", "length", "tool_calls", "content_filter", "function_call"})
 SERVICE_TIERS = frozenset({"auto", "default", "flex", "scale", "priority", "fast"})
@@ -75,6 +75,7 @@ class RuleContext:
     ignore: frozenset[str]
     framing: bool = True
     http: HttpInfo | None = None
+    http_body: bytes | None = None  # the body of a failed request (see failed_request)
     now: float = field(default_factory=time.time)
     findings: list[Violation] = field(default_factory=list)
     asm: Assembler = field(default_factory=Assembler)
@@ -102,6 +103,8 @@ class RuleContext:
     fingerprint_missing: int = 0
     fingerprint_absent: int = 0
     tallies: dict[str, _Tally] = field(default_factory=dict)
+    # OAS043: (choice, field) -> deltas whose list entries have no integer index.
+    unindexed: dict[tuple[int | None, str], int] = field(default_factory=dict)
     facts: FramingFacts | None = None
     last_event: SSEEvent | None = None
     # Where each key sits in the text last excerpted (_excerpt): a chunk's findings share its
@@ -161,6 +164,8 @@ class RuleContext:
         if needs_request and self.request is None:
             level = 1
             message += " (request unknown: reported as info)"
+        if level == 3:
+            message = hint_for(code, message)  # what real clients do (chat/evidence.py)
         if text is None and chunk is not None and chunk == self.pos:
             text = self.raw
         self.findings.append(
@@ -249,6 +254,82 @@ EndCheck = Callable[[RuleContext], None]
 # ---------------------------------------------------------------- A. framing and termination
 
 
+def _utf8_end(ctx: RuleContext) -> None:
+    """OAS001 for chat: the shared UTF-8 check, and a leading BOM.
+
+    SSE allows one leading BOM [whatwg-sse], but openai-python's decoder keeps it, so the
+    first line is no `data:` field and the first event is lost (client matrix: bom).
+    """
+    utf8_end(ctx)
+    facts = ctx.facts
+    if facts is not None and facts.bom:
+        ctx.emit(
+            "OAS001",
+            None,
+            "a UTF-8 BOM opens the body; openai-python does not strip it and silently drops "
+            "the first event (its role or first text)",
+        )
+
+
+def failed_request(http: HttpInfo | None) -> bool:
+    """A non-2xx answer that is not an event stream: the request failed before a stream began,
+    so there is no stream to check (only OAS002 reports it, with the error's message)."""
+    if http is None or http.status is None or 200 <= http.status < 300:
+        return False
+    ctype = (http.content_type or "").split(";", 1)[0].strip().lower()
+    return ctype != "text/event-stream"
+
+
+def _error_message(body: bytes) -> str | None:
+    """``error.message`` of an OpenAI-style error body (or a bare ``message``), if any."""
+    try:
+        obj = json.loads(body.decode("utf-8", "replace"))
+    except ValueError:
+        return None
+    err = obj.get("error") if isinstance(obj, dict) else None
+    if isinstance(err, dict):
+        obj = err
+    msg = obj.get("message") if isinstance(obj, dict) else None
+    if isinstance(msg, str):
+        return msg
+    return err if isinstance(err, str) else None
+
+
+def _http_end(ctx: RuleContext) -> None:
+    """OAS002 for chat, whose strict level is error (client matrix: every client raises on a
+    failed request): a failed request is reported once with its message (check.py hands it
+    over alone); a wrong status or Content-Type on a stream stays a warning (one level down).
+    The Responses surface keeps the shared ``core.rules.http_end`` for now."""
+    http = ctx.http
+    if http is None:
+        return
+    status = http.status
+    ctype = (http.content_type or "").split(";", 1)[0].strip().lower()
+    is_sse = ctype == "text/event-stream"
+    if ctx.http_body is not None:
+        msg = _error_message(ctx.http_body)
+        ctx.emit(
+            "OAS002",
+            None,
+            f"the request failed: HTTP {status}"
+            + (f": {msg!r}" if msg is not None else f" ({http.content_type or 'no Content-Type'})")
+            + "; no stream to check (every client raises its status error)",
+            text=ctx.http_body.decode("utf-8", "replace"),
+            key="message" if msg is not None else None,
+        )
+        return
+    if status is not None and status != 200:
+        ctx.emit("OAS002", None, f"HTTP status {status} for a stream, expected 200", minor=True)
+    if http.content_type is not None and not is_sse:
+        ctx.emit(
+            "OAS002",
+            None,
+            f"Content-Type {http.content_type!r}, expected text/event-stream"
+            + ("" if ctx.chunks else "; a 200 error body makes the SDKs end the stream silently"),
+            minor=True,
+        )
+
+
 def _event_field_event(ctx: RuleContext, ev: SSEEvent) -> None:
     names = [
         n for n, v in (("event", ev.event), ("id", ev.id), ("retry", ev.retry)) if v is not None
@@ -280,7 +361,14 @@ def _done_end(ctx: RuleContext) -> None:
     if ctx.done == 0:
         if ctx.error_events:
             return  # an error event ends a stream without [DONE] (OAS038 reports it)
-        ctx.emit("OAS008", None, "no `data: [DONE]`: the stream is truncated")
+        if ctx.asm.choices and all(m.finish_chunk is not None for m in ctx.asm.choices.values()):
+            msg = "no `data: [DONE]` after the finish (clients end quietly)"
+        else:
+            msg = (
+                "no `data: [DONE]`: the stream is truncated; four of seven clients return the "
+                "partial answer without an error"
+            )
+        ctx.emit("OAS008", None, msg)
     elif ctx.done > 1:
         ctx.emit("OAS008", None, f"`data: [DONE]` sent {ctx.done} times")
     if ctx.data_after_done:
@@ -685,7 +773,8 @@ def _finish_chunk(ctx: RuleContext, c: ChatCompletionChunk) -> None:
                 "OAS023",
                 ctx.pos,
                 f"second finish_reason {ch.finish_reason!r} for choice "
-                f"{ch.index} (first at chunk {msg.finish_chunk})",
+                f"{ch.index} (first at chunk {msg.finish_chunk}); LangChain joins them "
+                f"({ch.finish_reason * 2!r})",
             )
         ctx.tally(
             f"OAS024:{ch.index}",
@@ -702,7 +791,8 @@ def _finish_end(ctx: RuleContext) -> None:
             ctx.emit(
                 "OAS023",
                 msg.last_chunk,
-                f"choice {msg.index} never gets a finish_reason: truncated stream",
+                f"choice {msg.index} never gets a finish_reason: truncated stream; four of "
+                "seven clients return the partial answer without an error",
             )
 
 
@@ -782,14 +872,16 @@ def _usage_place_end(ctx: RuleContext) -> None:
     if not usages:
         return
     if ctx.annotation_after_usage:
-        # Allowed (OpenAI's own moderation chunk, gpt-5), yet the SDK's stream helper loses
-        # the usage: ChatCompletionStreamState assigns `usage` from every chunk [py-acc].
+        # OpenAI's own moderation chunk (gpt-5) does this, yet both SDKs' stream helpers lose
+        # the usage: they assign `usage` from every chunk [py-acc] [node-stream]. Client
+        # matrix: variant usage_null_trailer, corpus openai__gpt-5_moderation-chunk-after-usage.
         ctx.emit(
             "OAS026",
             None,
             f"{ctx.annotation_after_usage} annotation chunk(s) (choices: []) after the usage "
-            "chunk: allowed, but openai-python's stream helper then reports usage None",
-            minor=2,
+            "chunk: openai-python's .stream() and openai-node's finalChatCompletion() then "
+            "report usage None",
+            minor=1,
         )
     prof = ctx.profile
     placed = []
@@ -1291,6 +1383,69 @@ def _no_chunks_end(ctx: RuleContext) -> None:
         ctx.emit("OAS041", None, "no chunk with a choice" + (" before [DONE]" if ctx.done else ""))
 
 
+# ------------------------------------------------------------- J. found by the client matrix
+
+
+def _usage_requested_end(ctx: RuleContext) -> None:
+    """OAS042: ``include_usage`` asked, every choice finished, and no usage ever came."""
+    if not ctx.include_usage or ctx.usages or ctx.error_events or not ctx.asm.choices:
+        return
+    if any(m.finish_chunk is None for m in ctx.asm.choices.values()):
+        return  # a truncated stream: OAS008/OAS023 report it
+    ctx.emit(
+        "OAS042",
+        None,
+        "`stream_options.include_usage` was requested but no usage chunk came; every client "
+        "ends with usage None",
+    )
+
+
+# Lists in a delta that clients merge entry by entry (tool_calls has OAS029).
+_MERGED_BY_INDEX = ("annotations",)
+
+
+def _delta_lists_chunk(ctx: RuleContext, c: ChatCompletionChunk) -> None:
+    """OAS043: list entries in a delta without an integer ``index`` (merged by index)."""
+    for ch in c.choices or ():
+        d = ch.delta
+        if d is None:
+            continue
+        lists = [(name, getattr(d, name)) for name in _MERGED_BY_INDEX]
+        extra = d.__pydantic_extra__
+        if extra:
+            lists += [(k, v) for k, v in extra.items() if type(v) is list]
+        for name, value in lists:
+            if not value or not any(
+                isinstance(e, dict) and not isinstance(e.get("index"), int) for e in value
+            ):
+                continue
+            key = (ch.index, name)
+            seen = ctx.unindexed.get(key, 0)
+            ctx.unindexed[key] = seen + 1
+            if seen == 1:  # the second delta: where openai-python's accumulator raises
+                ctx.emit(
+                    "OAS043",
+                    ctx.pos,
+                    f"`{name}` entries without `index` in a second delta of choice {ch.index}; "
+                    "openai-python's accumulator raises RuntimeError (Expected list delta entry "
+                    "to have an `index` key)",
+                    path=f"choices[{ch.index}].delta.{name}",
+                    key=name,
+                )
+
+
+def _delta_lists_end(ctx: RuleContext) -> None:
+    for (idx, name), count in ctx.unindexed.items():
+        if count == 1:
+            ctx.emit(
+                "OAS043",
+                None,
+                f"`{name}` entries without `index` in one delta of choice {idx}; clients that "
+                "merge the list by index could not merge a second one",
+                minor=2,
+            )
+
+
 # ------------------------------------------------------------------------------ the table
 
 # The tool-call pass serves OAS029-OAS032 and OAS034 together; it runs when any of them is on.
@@ -1305,16 +1460,17 @@ RULES: tuple[Rule, ...] = (
         "error",
         "byte",
         "the body is valid UTF-8 (one leading BOM allowed)",
-        on_end=utf8_end,
+        on_end=_utf8_end,
         framing=True,
     ),
     Rule(
         "OAS002",
         "sse-http-envelope",
-        "warn",
+        "error",
         "stream",
-        "a stream is HTTP 200 text/event-stream",
-        on_end=http_end,
+        "a stream is HTTP 200 text/event-stream (warn); a non-2xx answer is a failed "
+        "request (error)",
+        on_end=_http_end,
         framing=True,
     ),
     Rule(
@@ -1642,6 +1798,24 @@ RULES: tuple[Rule, ...] = (
         "stream",
         "at least one chunk with a choice before [DONE]",
         on_end=_no_chunks_end,
+    ),
+    # Added from the client matrix (docs/clients.md): codes after OAS041, never renumbered.
+    Rule(
+        "OAS042",
+        "usage-requested",
+        "error",
+        "stream",
+        "a completed stream that asked include_usage carries usage",
+        on_end=_usage_requested_end,
+    ),
+    Rule(
+        "OAS043",
+        "delta-list-index",
+        "error",
+        "chunk",
+        "list entries merged across deltas (annotations) carry an integer index",
+        on_chunk=_delta_lists_chunk,
+        on_end=_delta_lists_end,
     ),
 )
 

@@ -291,14 +291,48 @@ def rules_document() -> str:
         "(`pytest_oapi_stream.chat.profiles`); a test keeps it in sync.",
         "Codes and names are stable: use them in `ignore=[...]`, ini files and CI logs.",
         "Severity: **error** fails the check; **warn** fails only in strict mode; **info** is",
-        "reported in the detailed output only. The evidence behind each rule is cited in",
-        "`profiles.py` and in the research notes the catalog was built from.\n",
+        "reported in the detailed output only. Each rule's severity is justified below, rule by",
+        "rule, by a clause of the contract or by what real clients do with the deviation (the",
+        "client matrix, [clients.md](clients.md)); profile relaxations are justified in",
+        "`profiles.py`. Source keys in brackets are those of the research notes.\n",
         "## Rules (severity under the strict `openai` profile)\n",
         rules_markdown("openai"),
         "## Severity per profile (bold: differs from `openai`)\n",
         profiles_markdown(),
         "## Profiles\n",
     ]
+    parts += _profile_sections()
+    parts += ["## Rule by rule: why each severity, and the clients each deviation breaks\n"]
+    parts += _evidence_sections()
+    parts.append(responses_document())
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def _evidence_sections() -> list[str]:
+    """Per rule: its strict severity, the basis, the clause and the matrix cells."""
+    from ..chat.evidence import EVIDENCE
+    from ..chat.rules import RULES
+
+    parts: list[str] = []
+    for r in RULES:
+        ev = EVIDENCE.get(r.code)
+        parts.append(f"### {r.code} `{r.name}`: {r.severity}\n")
+        if ev is None:
+            parts.append("No evidence recorded.\n")
+            continue
+        parts.append(ev.basis + "\n")
+        if ev.clause:
+            parts.append(f"- contract: {ev.clause}")
+        for imp in ev.impacts:
+            parts.append(f"- breaks {imp.client}: {imp.effect}… (`{imp.cell}`)")
+        if ev.clause or ev.impacts:
+            parts.append("")
+    return parts
+
+
+def _profile_sections() -> list[str]:
+    """Each built-in profile: description, hosts, extras and known extensions."""
+    parts: list[str] = []
     for name in PROFILES:
         prof = get_profile(name)
         flags = [
@@ -333,8 +367,7 @@ def rules_document() -> str:
                 + ", ".join(f"`{e}`" for e in sorted(prof.extensions))
             )
         parts.append("")
-    parts.append(responses_document())
-    return "\n".join(parts).rstrip() + "\n"
+    return parts
 
 
 def responses_document() -> str:

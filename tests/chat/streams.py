@@ -139,6 +139,17 @@ def reasoning() -> list[Chunk]:
     ]
 
 
+def citation(n: int, index: int | None = None) -> Chunk:
+    """A ``delta.annotations`` entry (a URL citation), with an ``index`` when given."""
+    entry: Chunk = {
+        "type": "url_citation",
+        "url_citation": {"url": f"https://example.com/{n}", "title": "t", "start_index": 0},
+    }
+    if index is not None:
+        entry["index"] = index
+    return entry
+
+
 def sse(chunks: list[Chunk], *, done: bool = True) -> str:
     """The SSE text of ``chunks``: ``data: <json>`` events, then ``data: [DONE]``."""
     body = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks)

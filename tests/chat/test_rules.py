@@ -102,10 +102,12 @@ def resp(status: int, headers: dict[str, str], body: str) -> httpx.Response:
 BREAKS = [
     # A. framing and termination
     B("OAS001", "error", "invalid UTF-8 at byte offset", sse(T).encode().replace(b"l", b"\xff", 1)),
+    B("OAS001", "error", "BOM opens the body; openai-python", b"\xef\xbb\xbf" + sse(T).encode()),
     B("OAS002", "warn", "Content-Type 'application/json'", resp(200, HTTP_JSON, sse(T))),
     B("OAS002", "warn", "HTTP status 500", resp(500, HTTP_SSE, sse(T))),
     B("OAS002", "warn", "a 200 error body", resp(200, HTTP_JSON, ERR[6:])),
-    B("OAS002", "info", "failed before the stream started", resp(429, HTTP_JSON, ERR[6:])),
+    B("OAS002", "error", "the request failed: HTTP 429: 'boom'", resp(429, HTTP_JSON, ERR[6:])),
+    B("OAS002", "error", "HTTP 502 (text/html)", resp(502, {"content-type": "text/html"}, "<h1>")),
     B("OAS003", "warn", "CRLF line endings", sse(T).replace("\n", "\r\n")),
     B("OAS003", "warn", "bare CR line endings", sse(T).replace("\n", "\r")),
     B("OAS004", "warn@1", "without a space", HEAD + sse(T[1:]).replace("data: ", "data:", 2)),
@@ -118,7 +120,8 @@ BREAKS = [
     B("OAS006", "error", "` data:` but no `data:`; clients ignore", " " + sse(T)),
     B("OAS007", "error", "null, not a JSON object", HEAD + "data: null\n\n" + sse(T[1:])),
     B("OAS007", "error", "not valid JSON", HEAD + "data: {oops\n\n" + sse(T[1:])),
-    B("OAS008", "error", "truncated", sse(T, done=False)),
+    B("OAS008", "error", "truncated; four of seven clients", sse(T[:2], done=False)),
+    B("OAS008", "error", "after the finish (clients end quietly)", sse(T, done=False)),
     B("OAS008", "error", "sent 2 times", sse(T) + "data: [DONE]\n\n"),
     B("OAS008", "error", "after `[DONE]`", sse(T) + sse([usage()], done=False)),
     B("OAS008", "error", "not exactly `[DONE]`", sse(T, done=False) + "data: [DONE]!\n\n"),
@@ -236,6 +239,14 @@ BREAKS = [
     B("OAS040", "warn@1", "U+FFFD in content", dl(T, 1, "content", "Hel\ufffd")),
     B("OAS040", "warn@2", "U+FFFD in arguments", tc(TL, 2, ARGS, ' "Pa\ufffds"}')),
     B("OAS041", "error", "no chunk with a choice before [DONE]", [usage()]),
+    # J. found by the client matrix
+    B("OAS042", "error", "no usage chunk came", T[:4]),
+    B("OAS042", "error", "no usage chunk came", sse(T[:4], done=False).replace("\n", "\r\n")),
+    B("OAS043", "error@2", "accumulator raises RuntimeError",
+      dl(dl(T, 1, "annotations", [s.citation(0)]), 2, "annotations", [s.citation(1)])),
+    B("OAS043", "error@2", "`citations` entries without `index`",
+      dl(dl(T, 1, "citations", [{"url": "a"}]), 2, "citations", [{"url": "b"}])),
+    B("OAS043", "info", "in one delta of choice 0", dl(T, 1, "annotations", [s.citation(0)])),
 ]
 # fmt: on
 
@@ -255,7 +266,7 @@ def test_rule_breaks(
 
 
 def test_every_rule_has_a_breaking_case() -> None:
-    assert [r.code for r in RULES] == [f"OAS{i:03d}" for i in range(1, 42)]
+    assert [r.code for r in RULES] == [f"OAS{i:03d}" for i in range(1, 44)]
     covered = {p.values[0] for p in BREAKS}
     assert covered == {r.code for r in RULES}
 
@@ -314,6 +325,17 @@ KEEPS = [
         "OAS021", edit(T, 1, "choices.0.delta.role", None), "openai", id="explicit-null-role-qwen"
     ),
     pytest.param("OAS008", sse(T) + ": bye\n\n", "openai", id="comment-after-done"),
+    pytest.param("OAS042", [*T[:2]], "openai", id="unfinished-stream-is-oas023s"),
+    pytest.param("OAS042", HEAD2 + ERR, "openai", id="error-stream-is-oas038s"),
+    pytest.param(
+        "OAS043",
+        dl(dl(T, 1, "annotations", [s.citation(0, 0)]), 2, "annotations", [s.citation(1, 1)]),
+        "openai",
+        id="annotations-with-index",
+    ),
+    pytest.param(
+        "OAS043", dl(dl(T, 1, "tags", ["a"]), 2, "tags", ["b"]), "openai", id="list-of-strings"
+    ),
     pytest.param(
         "OAS012",
         edit(R, 3, "choices.0.finish_reason", "insufficient_system_resource"),
@@ -410,10 +432,43 @@ def test_fingerprint_erased_by_a_later_chunk_is_info() -> None:
     ]
 
 
-def test_annotation_after_usage_is_allowed_but_noted() -> None:
-    found = hits(check([*T, _moderation()]), "OAS026")  # real gpt-5 streams end like this
-    assert [(v.severity, v.chunk) for v in found] == [("info", None)]
-    assert "openai-python's stream helper then reports usage None" in found[0].message
+def test_annotation_after_usage_is_a_warning() -> None:
+    # Real gpt-5 streams end like this, and both SDKs' stream helpers lose the usage on it
+    # (client matrix: usage_null_trailer): legal, but it breaks clients, so at least warn.
+    found = hits(check([*T, _moderation()]), "OAS026")
+    assert [(v.severity, v.chunk) for v in found] == [("warn", None)]
+    assert "openai-node's finalChatCompletion() then report usage None" in found[0].message
+
+
+def test_failed_request_is_reported_once_without_the_cascade() -> None:
+    # A 429 with a JSON body is no SSE: before, OAS006, OAS008 and OAS041 judged it as a stream.
+    source = resp(429, HTTP_JSON, '{"error": {"message": "Rate limit reached", "type": "x"}}')
+    report = check(source)
+    assert [(v.code, v.severity) for v in report.violations] == [("OAS002", "error")]
+    assert "HTTP 429: 'Rate limit reached'" in report.violations[0].message
+    assert not report.ok
+    it = CheckedChunks(resp(429, HTTP_JSON, ERR[6:]), profile="openai", raise_on_error=False)
+    assert list(it) == []
+    assert it.report is not None and [v.code for v in it.report.violations] == ["OAS002"]
+    with pytest.raises(StreamContractError, match="HTTP 500"):
+        list(iter_checked_chunks(resp(500, HTTP_JSON, ERR[6:]), profile="openai"))
+
+
+@pytest.mark.anyio
+async def test_failed_request_async_source() -> None:
+    async def body() -> AsyncIterator[bytes]:
+        yield ERR[6:].encode()
+
+    source = httpx.Response(503, headers=HTTP_JSON, content=body())
+    report = await acheck_chunk_stream(source, profile="openai")
+    assert [(v.code, v.severity) for v in report.violations] == [("OAS002", "error")]
+
+
+@pytest.mark.parametrize(
+    "request_", [{"stream": True}, REQUEST | {"stream_options": {}}, None], ids=str
+)
+def test_missing_usage_needs_include_usage_in_the_request(request_: Any) -> None:
+    assert not hits(check(T[:4], request=request_), "OAS042")
 
 
 def test_named_tool_choice_may_finish_with_stop() -> None:

@@ -1271,12 +1271,20 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown client {unknown[0]!r}; clients: {', '.join(CLIENT_ORDER)}")
     data = run(build_sources(args.only), clients)
-    if args.no_write or args.only or args.clients:
+    partial = data["node"] != "ran"
+    if args.no_write or args.only or args.clients or (partial and args.out == MATRIX):
+        if partial and not (args.no_write or args.only or args.clients):
+            print(
+                f"node clients skipped ({data['node']}): the pinned {MATRIX.name} is left as "
+                "it is; the JSON of this run follows (--out FILE writes it to a file)",
+                file=sys.stderr,
+            )
         sys.stdout.write(dump(data))
         return 0
     args.out.write_text(dump(data), encoding="utf-8")
-    DOC.write_text(render(data), encoding="utf-8")
-    print(f"wrote {args.out.relative_to(ROOT)} and {DOC.relative_to(ROOT)}", file=sys.stderr)
+    if args.out == MATRIX:
+        DOC.write_text(render(data), encoding="utf-8")
+    print(f"wrote {args.out}" + (f" and {DOC}" if args.out == MATRIX else ""), file=sys.stderr)
     return 0
 
 

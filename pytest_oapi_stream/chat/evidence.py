@@ -328,15 +328,11 @@ EVIDENCE: dict[str, Evidence] = {
 
 #: Short impact notes appended to an error finding that names no client itself.
 HINTS: dict[str, str] = {
-    "OAS007": "openai-python and LangChain raise AttributeError, openai-node TypeError",
+    "OAS007": "openai-python, LangChain, openai-node and the AI SDK raise on it",
     "OAS015": "openai-node's .stream() reports the later id",
-    "OAS019": "openai-python's .stream() raises IndexError; the usual loops lose the answer",
+    "OAS019": "out of range, it makes openai-python's .stream() raise IndexError",
     "OAS020": "openai-python's .stream() raises IndexError",
-    "OAS029": (
-        "openai-python's .stream() raises TypeError; openai-node's .stream() drops the call"
-    ),
-    "OAS030": "a gap makes openai-python's .stream() raise IndexError",
-    "OAS031": "clients lose the call's id or make one up; LiteLLM drops the call",
+    "OAS031": "clients keep only what the first fragment carries (no id: LiteLLM drops the call)",
     "OAS032": "openai-python's .stream() and LangChain concatenate the repeats",
     "OAS038": "every client raises",
     "OAS041": "openai-python's .stream() raises AssertionError, LangChain ValueError",

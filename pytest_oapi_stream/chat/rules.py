@@ -1032,8 +1032,8 @@ def _tool_chunk(ctx: RuleContext, c: ChatCompletionChunk) -> None:
                 ctx.tally(
                     "OAS029",
                     ctx.pos,
-                    "tool-call fragment without `index`; "
-                    "openai-python raises 'Expected list delta entry to have an index key'",
+                    "tool-call fragment without `index`; openai-python's .stream() raises "
+                    "TypeError, openai-node's .stream() drops the call",
                     field="tool_calls",
                 )
                 continue

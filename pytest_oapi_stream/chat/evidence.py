@@ -17,7 +17,7 @@ __all__ = ["EVIDENCE", "HINTS", "Evidence", "Impact", "hint_for"]
 
 @dataclass(frozen=True)
 class Impact:
-    """One matrix cell: ``client`` on stream ``cell`` does ``effect`` (a prefix of the cell)."""
+    """One matrix cell: ``client`` on stream ``cell`` does ``effect`` (a part of the cell)."""
 
     client: str
     cell: str
@@ -109,9 +109,22 @@ EVIDENCE: dict[str, Evidence] = {
         ),
     ),
     "OAS009": Evidence(
-        "`object` is the constant `chat.completion.chunk`; strictly typed clients reject "
-        "other values [oi-resp].",
+        "`object` is the constant `chat.completion.chunk`; openai-python's `.stream()` skips "
+        "any other chunk [py-acc], losing what it carries (mlx-lm's usage chunk, Perplexity's "
+        "finish chunk), and strictly typed clients reject it [oi-resp].",
         clause="[oapi] `object` enum",
+        impacts=(
+            _i(
+                PYS,
+                "corpus:corpus/mlx-lm__qwen-27b-4bit_keepalive-comments-usage-object-completion.sse",
+                "usage null",
+            ),
+            _i(
+                PYS,
+                "corpus:corpus/perplexity__sonar_citations-completion-done.sse",
+                "finish_reason null",
+            ),
+        ),
     ),
     "OAS010": Evidence(
         "`id`, `created`, `model`, `choices` are required; `choices: null` crashes clients "

@@ -79,6 +79,21 @@ def test_corpus_rows_name_the_rules_the_checker_reports_today() -> None:
     assert rules == cm.corpus_rules(), f"run `{FULL_RUN} --refresh-rules`"
 
 
+def test_every_breakage_on_a_clean_verdict_is_explained() -> None:
+    """A corpus stream that breaks no rule yet breaks a client is either a missing rule or a
+    client's own design: each must be reviewed and explained in NOTES (docs/clients.md)."""
+    data = pinned()
+    unexplained = []
+    for key, src in data["sources"].items():
+        if src["kind"] != "corpus" or src["rules"]:
+            continue
+        for client, cell in data["cells"][key].items():
+            estimate = client == "litellm" and "usage" in cell and "(expected null)" in cell
+            if cell.startswith(("raised", "wrong")) and not estimate and key not in cm.NOTES:
+                unexplained.append(f"{key} / {client}: {cell}")
+    assert not unexplained, "\n".join(unexplained)
+
+
 def test_clean_streams_are_ok_for_every_client() -> None:
     data = pinned()
     for key, row in data["cells"].items():
@@ -93,7 +108,7 @@ def test_evidence_names_cells_that_say_so() -> None:
         for imp in ev.impacts:
             assert imp.cell in cells, (code, imp.cell)
             cell = cells[imp.cell][imp.client]
-            assert cell.startswith(imp.effect), (code, imp, cell)
+            assert imp.effect in cell, (code, imp, cell)
             assert cell.startswith(("raised", "wrong")), (code, imp, cell)
 
 

@@ -180,8 +180,10 @@ _BUILTINS: list[Profile] = [
         cache_hit_identity=True,
         severity={
             "OAS005": "info",  # `: keep-alive` while queued [ds-rate]
-            # Role repeated in every delta [oi-resp]; seed deepseek-chat__hello.sse.
-            "OAS021": "off",
+            # Role repeated in every delta [oi-resp]; seed deepseek-chat__hello.sse. Normal here,
+            # yet openai-python's .stream() makes it 'assistantassistant...' (client matrix,
+            # corpus:seed/deepseek-chat__hello.sse): a warning, not silence.
+            "OAS021": "warn",
             # Tool-call id repeated in later fragments [lc4j#4544].
             "OAS032": "warn",
             # Reasoning strictly before the answer is documented [ds-reasoning].
@@ -267,8 +269,9 @@ _BUILTINS: list[Profile] = [
             "OAS005": "info",  # `: OPENROUTER PROCESSING` [or-stream]
             "OAS027": "off",  # usage always included [or-sdk-streamopts]
             # role "assistant" in every delta, whatever the upstream (Google, Amazon Bedrock,
-            # OpenAI, Chutes, Novita): every openrouter__*.sse file of the corpus.
-            "OAS021": "off",
+            # OpenAI, Chutes, Novita): every openrouter__*.sse file of the corpus. openai-python's
+            # .stream() concatenates it (client matrix): a warning, not silence.
+            "OAS021": "warn",
         },
     ),
     _p(
@@ -346,7 +349,8 @@ _BUILTINS: list[Profile] = [
         usage_on_finish_chunk=True,  # before PR #15444 [llama#15444]
         severity={
             "OAS016": "off",  # created = time(0) per chunk [llama-task]
-            "OAS021": "off",  # role re-sent with progress chunks [llama-task]
+            # role re-sent with progress chunks [llama-task]; breaks openai-python's .stream()
+            "OAS021": "warn",
             "OAS027": "off",  # usage on by default [llama#15444]
             "OAS018": "info",  # build-info fingerprint [llama-task]
         },
@@ -356,7 +360,8 @@ _BUILTINS: list[Profile] = [
         description="Ollama /v1: role and content in every delta, reasoning field.",
         extensions=frozenset({"choices[].delta.reasoning"}),
         severity={
-            "OAS021": "off",  # role in every delta [ollama-openai]
+            # role in every delta [ollama-openai]; breaks openai-python's .stream()
+            "OAS021": "warn",
             "OAS022": "off",  # content "" in every delta [ollama-openai]
             "OAS016": "warn",  # older builds stamp created per chunk [ollama-openai]
         },

@@ -391,7 +391,9 @@ def _openrouter(trailer_finish: str | None, **delta: Any) -> list[dict[str, Any]
 @pytest.mark.parametrize("finish", [None, "stop"])
 def test_openrouter_usage_after_finish(finish: str | None) -> None:
     stream = _openrouter(finish)
-    assert check(stream, "openrouter").codes("warn") == []
+    # The repeated role is OpenRouter's shape, but openai-python's .stream() concatenates it.
+    assert check(stream, "openrouter").codes("warn") == ["OAS021"]
+    assert check(stream, "openrouter").ok
     strict = check(stream, "openai")
     assert {"OAS021", "OAS024", "OAS026"} <= set(strict.codes("error"))
     # Something new on that chunk is still a delta after the finish.
@@ -507,10 +509,14 @@ def test_minor_findings_are_one_level_lower() -> None:
 
 def test_builtin_profile_relaxes_and_inherits() -> None:
     repeated = edit(T, 1, "choices.0.delta.role", "assistant")
-    assert not hits(check(repeated, "deepseek"), "OAS021")  # deepseek repeats role [oi-resp]
+    # deepseek repeats the role [oi-resp]: a warning there (the client matrix shows
+    # openai-python's .stream() concatenating it), an error under openai.
+    assert [v.severity for v in hits(check(repeated, "deepseek"), "OAS021")] == ["warn"]
+    assert [v.severity for v in hits(check(repeated, "openai"), "OAS021")] == ["error"]
     mine = Profile(name="mine", extends="deepseek", severity={"OAS017": "off"})
     resolved = mine.resolve()
-    assert resolved.usage_on_finish_chunk and resolved.severity["OAS021"] == "off"
+    assert resolved.usage_on_finish_chunk and resolved.severity["OAS021"] == "warn"
+    assert resolved.severity["OAS017"] == "off"
     assert check(R, mine).violations == []
 
 

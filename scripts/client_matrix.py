@@ -462,10 +462,11 @@ def build_sources(only: str | None = None) -> list[Source]:
                 lambda srv, b=data: srv.serve_sse(b),
                 reference(chunks),
                 codes,
+                ids=frozenset(_all_ids(chunks)),
             )
         )
     for src in sources:
-        src.ids = frozenset(_ids_of(src.expected))
+        src.ids = src.ids | frozenset(_ids_of(src.expected))
     if only:
         # The clean rows stay: they say which fields each client is compared on.
         keys = {s.key for s in sources}
@@ -477,6 +478,15 @@ def build_sources(only: str | None = None) -> list[Source]:
             or any(o == s.key or (o not in keys and s.key.startswith(o)) for o in wanted)
         ]
     return sources
+
+
+def _all_ids(chunks: list[dict[str, Any]]) -> list[str]:
+    """Every chunk id and tool-call id the stream carries (a client may report any of them)."""
+    ids = [c["id"] for c in chunks if isinstance(c.get("id"), str) and c["id"]]
+    for tc in _tool_fragments(chunks):
+        if isinstance(tc.get("id"), str) and tc["id"]:
+            ids.append(tc["id"])
+    return ids
 
 
 def _ids_of(expected: dict[str, Any]) -> list[str]:

@@ -217,12 +217,14 @@ EVIDENCE: dict[str, Evidence] = {
     ),
     "OAS026": Evidence(
         "Usage comes once, last. LangChain adds up every usage it sees (fault "
-        "usage_every_chunk); a `choices: []` chunk after the usage chunk (OpenAI's own gpt-5 "
+        "usage_every_chunk; Groq's usage sent twice, which the groq profile therefore reports "
+        "as a warning); a `choices: []` chunk after the usage chunk (OpenAI's own gpt-5 "
         "moderation chunk) makes both SDKs' stream helpers end with usage None: legal, so a "
         "warning, but never info.",
         clause="[oapi] `stream_options.include_usage`: the usage chunk comes before [DONE]",
         impacts=(
             _i(LC, "fault:usage_every_chunk@text", "wrong: usage"),
+            _i(LC, "corpus:corpus/groq__kimi-k2_usage-twice.sse", "wrong: usage"),
             _i(PYS, "variant:usage_null_trailer@text", "wrong: usage null"),
             _i(NODES, "variant:usage_null_trailer@text", "wrong: usage null"),
             _i(

@@ -906,6 +906,15 @@ def _usage_place_end(ctx: RuleContext) -> None:
         same = all(_usage_key(u) == _usage_key(placed[0][1]) for _, u in placed)
         if not (same and prof.usage_on_finish_chunk):
             ctx.emit("OAS026", placed[1][0], f"usage sent {len(placed)} times")
+        else:
+            # The profile allows the repeat (Groq), but LangChain adds the copies up: a warning
+            # (client matrix: corpus groq__kimi-k2_usage-twice.sse, langchain usage doubled).
+            ctx.emit(
+                "OAS026",
+                placed[1][0],
+                f"the same usage sent {len(placed)} times; LangChain adds the copies up",
+                minor=1,
+            )
     unfinished = [
         m.index
         for m in ctx.asm.choices.values()

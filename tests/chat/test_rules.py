@@ -442,6 +442,16 @@ def test_annotation_after_usage_is_a_warning() -> None:
     assert "openai-node's finalChatCompletion() then report usage None" in found[0].message
 
 
+def test_same_usage_twice_warns_where_the_profile_allows_it() -> None:
+    # Groq sends its usage on the finish chunk and again on the include_usage chunk (corpus
+    # groq__kimi-k2_usage-twice.sse); LangChain adds both up (client matrix), so: warn.
+    twice = edit(T, 3, "usage", U)
+    found = hits(check(twice, "groq"), "OAS026")
+    assert [(v.severity, v.chunk) for v in found] == [("warn", 4)]
+    assert "LangChain adds the copies up" in found[0].message
+    assert [v.severity for v in hits(check(twice), "OAS026")] == ["error"]  # openai: misplaced
+
+
 def test_failed_request_is_reported_once_without_the_cascade() -> None:
     # A 429 with a JSON body is no SSE: before, OAS006, OAS008 and OAS041 judged it as a stream.
     source = resp(429, HTTP_JSON, '{"error": {"message": "Rate limit reached", "type": "x"}}')

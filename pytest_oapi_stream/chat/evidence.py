@@ -133,8 +133,18 @@ EVIDENCE: dict[str, Evidence] = {
     ),
     "OAS011": Evidence(
         "`index` and `delta` are required and dereferenced by every client [node#1015] "
-        "[litellm#3811]; a missing `finish_reason` key is a warning.",
+        "[litellm#3811]; a missing `finish_reason` key is a warning. Azure's asynchronous "
+        "filter annotations (choices without `delta`) are Azure's documented shape, so the "
+        "azure profile exempts them as envelopes, but the usual loop raises on them: a "
+        "warning there.",
         clause="[oapi] required properties of a choice",
+        impacts=(
+            _i(
+                PY,
+                "corpus:corpus/azure__async-filter_annotation-mid-stream.sse",
+                "raised AttributeError",
+            ),
+        ),
     ),
     "OAS012": Evidence(
         "Enumerations of the contract; strict decoders reject unknown values [oi-resp] "

@@ -420,6 +420,15 @@ def _required_end(ctx: RuleContext) -> None:
 
 def _choice_fields_chunk(ctx: RuleContext, c: ChatCompletionChunk) -> None:
     if ctx.is_filter:
+        # Azure's asynchronous-filter annotations are exempt as envelopes, yet the usual loop
+        # reads choices[0].delta and raises on them (client matrix: azure__async-filter_*).
+        if any(ch.delta is None for ch in c.choices or ()):
+            ctx.tally(
+                "OAS011-filter",
+                ctx.pos,
+                "Azure filter annotation with a choice but no `delta`; the usual loop "
+                "(chunk.choices[0].delta) raises AttributeError on it",
+            )
         return
     for i, ch in enumerate(c.choices or ()):
         if ch.index is None:
@@ -437,6 +446,7 @@ def _choice_fields_chunk(ctx: RuleContext, c: ChatCompletionChunk) -> None:
 
 def _choice_fields_end(ctx: RuleContext) -> None:
     ctx.flush_tally("OAS011-finish", "OAS011", minor=True)
+    ctx.flush_tally("OAS011-filter", "OAS011", minor=True)
 
 
 def _enum_chunk(ctx: RuleContext, c: ChatCompletionChunk) -> None:

@@ -442,6 +442,22 @@ def test_annotation_after_usage_is_a_warning() -> None:
     assert "openai-node's finalChatCompletion() then report usage None" in found[0].message
 
 
+def test_azure_filter_annotation_without_delta_warns_under_azure() -> None:
+    # Azure's asynchronous filter sends choices without `delta` after the text; the usual
+    # loop (choice.delta.content) raises AttributeError on them (client matrix).
+    note = {
+        "choices": [{"index": 0, "content_filter_results": {"hate": {"filtered": False}}}],
+        "created": 0,
+        "id": "",
+        "model": "",
+        "object": "",
+    }
+    found = hits(check(insert(T, 3, note), "azure"), "OAS011")
+    assert [(v.severity, v.chunk) for v in found] == [("warn", 3)]
+    assert "raises AttributeError" in found[0].message
+    assert not hits(check([_azure_filter(), *T], "azure"), "OAS011")  # prologue: no choice
+
+
 def test_same_usage_twice_warns_where_the_profile_allows_it() -> None:
     # Groq sends its usage on the finish chunk and again on the include_usage chunk (corpus
     # groq__kimi-k2_usage-twice.sse); LangChain adds both up (client matrix), so: warn.

@@ -179,7 +179,14 @@ EVIDENCE: dict[str, Evidence] = {
         "No client compares `created`, but the contract is explicit.",
         clause='[oapi]: "Each chunk has the same timestamp."',
     ),
-    "OAS017": Evidence("Clients keep the first model [py-acc] [ai-compat]: a warning."),
+    "OAS017": Evidence(
+        "Clients keep the first model [py-acc] [ai-compat]: a warning. Azure's prompt-filter "
+        "prologue (empty model and id) is exempt as an envelope under azure, but the AI SDK "
+        "takes the response's id and model from it and reports neither: a warning there too.",
+        impacts=(
+            _i(AI, "corpus:corpus/azure__gpt-4o_prompt-filter-first_2025.sse", "wrong: id null"),
+        ),
+    ),
     "OAS018": Evidence("Legal; openai-python keeps the last fingerprint [py-acc]: a warning."),
     "OAS019": Evidence(
         "A choice index outside [0, n): openai-python's `.stream()` raises IndexError, "
@@ -246,10 +253,14 @@ EVIDENCE: dict[str, Evidence] = {
     ),
     "OAS027": Evidence("Usage without asking is an extra the contract does not promise: warn."),
     "OAS028": Evidence(
-        "The contract defines total = prompt + completion. On xAI's streams, which break it, "
-        "LiteLLM and the AI SDK recompute the total and disagree with the stream.",
+        "The contract defines total = prompt + completion. xAI counts reasoning tokens in the "
+        "total only (its profile allows it), and LiteLLM and the AI SDK recompute the total "
+        "without them: a warning under xai.",
         clause="[oapi] `CompletionUsage.total_tokens`",
-        impacts=(_i(AI, "corpus:corpus/xai__grok-3-mini_reasoning-content.sse", "wrong: usage"),),
+        impacts=(
+            _i(AI, "corpus:corpus/xai__grok-3-mini_reasoning-content.sse", "wrong: usage"),
+            _i(LL, "corpus:corpus/xai__grok-4-fast_parallel-tool-calls.sse", "wrong: usage"),
+        ),
     ),
     "OAS029": Evidence(
         "`index` is the one required field of a tool-call fragment. Without it openai-python's "

@@ -551,6 +551,16 @@ def _extension_chunk(ctx: RuleContext, c: ChatCompletionChunk) -> None:
 
 def _constancy_chunk(ctx: RuleContext, c: ChatCompletionChunk) -> None:
     if ctx.is_filter:
+        if ctx.pos == 0 and not (c.id and c.model):
+            # Azure's prompt-filter prologue is exempt as an envelope, but clients that take
+            # the response's id and model from the first chunk get neither (client matrix:
+            # the AI SDK on azure__*; [ai-fx-placeholder]).
+            ctx.emit(
+                "OAS017",
+                0,
+                "the first chunk (a filter chunk) has an empty model and id; the AI SDK takes "
+                "both from it and reports neither",
+            )
         return
     ref = ctx.ref
     if ref is None:
@@ -977,6 +987,16 @@ def _usage_math_chunk(ctx: RuleContext, c: ChatCompletionChunk) -> None:
                 "OAS028",
                 ctx.pos,
                 f"total_tokens {total} != prompt_tokens {p} + completion_tokens {comp}",
+            )
+        else:
+            # xAI's way, allowed by its profile; but clients that rebuild the total drop the
+            # reasoning tokens (client matrix: xai__* rows, LiteLLM and the AI SDK).
+            ctx.emit(
+                "OAS028",
+                ctx.pos,
+                f"total_tokens {total} counts {reasoning} reasoning tokens that completion_tokens "
+                f"{comp} leaves out; LiteLLM and the AI SDK report a total of {p + comp}",
+                minor=1,
             )
     if ptd is not None and p is not None:
         for name in ("cached_tokens", "audio_tokens", "text_tokens", "image_tokens"):

@@ -342,17 +342,6 @@ KEEPS = [
         "deepseek",
         id="deepseek-finish-reason",
     ),
-    pytest.param(
-        "OAS028",
-        edit(
-            T,
-            4,
-            "usage",
-            {**U, "total_tokens": 19, "completion_tokens_details": {"reasoning_tokens": 7}},
-        ),
-        "xai",
-        id="xai-reasoning-in-total",
-    ),
     pytest.param("OAS010", [_azure_filter(), *T], "azure", id="azure-prompt-filter-chunk"),
     pytest.param("OAS039", [_azure_filter(), *T], "azure", id="azure-created-0"),
     pytest.param("OAS015", [_azure_filter(), *T], "azure", id="azure-empty-id"),
@@ -456,6 +445,23 @@ def test_azure_filter_annotation_without_delta_warns_under_azure() -> None:
     assert [(v.severity, v.chunk) for v in found] == [("warn", 3)]
     assert "raises AttributeError" in found[0].message
     assert not hits(check([_azure_filter(), *T], "azure"), "OAS011")  # prologue: no choice
+
+
+def test_xai_reasoning_in_the_total_is_a_warning_under_xai() -> None:
+    # xAI counts reasoning tokens in total_tokens only; its profile accepts that, but LiteLLM
+    # and the AI SDK rebuild the total without them (client matrix: xai__* rows).
+    xai_usage = {**U, "total_tokens": 19, "completion_tokens_details": {"reasoning_tokens": 7}}
+    stream = edit(T, 4, "usage", xai_usage)
+    found = hits(check(stream, "xai"), "OAS028")
+    assert [(v.severity, v.chunk) for v in found] == [("warn", 4)]
+    assert "LiteLLM and the AI SDK report a total of 12" in found[0].message
+    assert hits(check(stream), "OAS028")[0].severity == "error"
+
+
+def test_azure_prologue_with_empty_model_warns_under_azure() -> None:
+    found = hits(check([_azure_filter(), *T], "azure"), "OAS017")
+    assert [(v.severity, v.chunk) for v in found] == [("warn", 0)]
+    assert "the AI SDK takes both from it" in found[0].message
 
 
 def test_same_usage_twice_warns_where_the_profile_allows_it() -> None:

@@ -1498,7 +1498,7 @@ RULES: tuple[Rule, ...] = (
         "sse-utf8",
         "error",
         "byte",
-        "the body is valid UTF-8 (one leading BOM allowed)",
+        "the body is valid UTF-8, without a leading BOM (openai-python loses the first event)",
         on_end=_utf8_end,
         framing=True,
     ),
@@ -1844,7 +1844,7 @@ RULES: tuple[Rule, ...] = (
         "usage-requested",
         "error",
         "stream",
-        "a completed stream that asked include_usage carries usage",
+        "a completed stream that asked include_usage carries usage (request)",
         on_end=_usage_requested_end,
     ),
     Rule(

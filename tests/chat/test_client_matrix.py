@@ -250,3 +250,30 @@ def test_reference_reading_of_a_stream() -> None:
     got = dict(ref, role="assistantassistant")
     assert cm.compare(got, ref, ["role", "text"]).startswith('wrong: role "assistantassistant"')
     assert cm.compare(ref, ref, list(cm.FIELDS)) == "ok"
+
+
+def test_without_node_the_full_run_leaves_the_pinned_matrix_alone(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A fresh clone without node still runs the script: the node columns are skipped with
+    the reason, and the pinned JSON (whose node cells the evidence cites) is not overwritten."""
+    pinned_copy = tmp_path / "client_matrix.json"
+    pinned_copy.write_text(MATRIX.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setattr(cm, "MATRIX", pinned_copy)
+    monkeypatch.setattr(cm, "DOC", tmp_path / "clients.md")
+    monkeypatch.setattr(cm.shutil, "which", lambda name: None)
+    real_build = cm.build_sources
+    monkeypatch.setattr(cm, "build_sources", lambda only=None: real_build("fault:drop_done@text"))
+    monkeypatch.setattr(cm, "TIMEOUT_S", 20.0)
+    clients = ["openai-py iterate", *cm.NODE_CLIENTS]
+    monkeypatch.setattr(cm, "CLIENT_ORDER", clients)
+    assert cm.main(["--out", str(pinned_copy)]) == 0
+    out, err = capsys.readouterr()
+    assert "node clients skipped (node is not installed)" in err
+    assert pinned_copy.read_text(encoding="utf-8") == MATRIX.read_text(encoding="utf-8")
+    assert not (tmp_path / "clients.md").exists()
+    data = json.loads(out)
+    assert data["node"] == "node is not installed"
+    row = data["cells"]["fault:drop_done@text"]
+    assert row["openai-py iterate"] == "ok"
+    assert row["ai-sdk streamText"] == "skipped: node is not installed"

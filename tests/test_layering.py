@@ -48,6 +48,7 @@ LAYERS = {
         "contracts.shape_diff",
         "contracts.compare",
         "contracts.conformance",
+        "responses.shape",  # the shape of a Responses stream: contracts, in its surface folder
     },
     "server": {
         "chat.script",

@@ -67,19 +67,31 @@ def _shape_of(
         builders[:] = [ShapeBuilder()]
         return builders[0].add
 
-    report = check_lean(source, profile=profile, request=request, url=url, observe=fresh)
+    try:
+        report = check_lean(source, profile=profile, request=request, url=url, observe=fresh)
+    except ValueError as exc:  # a Responses-only profile (lmstudio)
+        raise InputError(f"{source if isinstance(source, Path) else url}: {exc}") from None
     if not builders:  # no pass saw a chunk callback (cannot happen for a path or bytes)
         fresh()
     return builders[0].shape(report)
 
 
-def _refuse_responses(path: Path) -> None:
-    """Stream shapes describe chat streams: a Responses stream is refused, not misdescribed."""
-    if sniff_file(path) == "responses":
-        raise InputError(
-            f"{path}: a Responses API stream; stream shapes (shape, diff) cover chat "
-            "completions only so far (check it with `oapi-stream check`)"
-        )
+def _responses_shape(
+    source: Path | bytes,
+    profile: str,
+    request: dict[str, Any] | None = None,
+    url: str | None = None,
+) -> dict[str, Any]:
+    """The shape of a Responses stream (``responses/shape.py``); it keeps the stream's events
+    while it is checked (the Responses shape has no per-event builder yet)."""
+    from ..responses.check import check_response_stream
+    from ..responses.shape import response_stream_shape
+
+    try:
+        report = check_response_stream(source, profile=profile, request=request, url=url)
+    except ValueError as exc:  # a chat-only profile
+        raise InputError(f"{source if isinstance(source, Path) else url}: {exc}") from None
+    return response_stream_shape(report)
 
 
 def load_document(path: str | os.PathLike[str], profile: str = "auto") -> dict[str, Any]:
@@ -92,8 +104,10 @@ def load_document(path: str | os.PathLike[str], profile: str = "auto") -> dict[s
         raise InputError(f"{p}: is a folder; give one .sse file, cassette or shape file")
     if p.suffix == ".sse":
         try:
-            _refuse_responses(p)
-            shapes = [_shape_of(p, profile)]
+            if sniff_file(p) == "responses":
+                shapes = [_responses_shape(p, profile)]
+            else:
+                shapes = [_shape_of(p, profile)]
         except OSError as exc:
             raise InputError(f"{p}: cannot read ({exc.strerror or exc})") from None
     else:
@@ -113,22 +127,24 @@ def load_document(path: str | os.PathLike[str], profile: str = "auto") -> dict[s
         except RecordingError as exc:
             raise InputError(str(exc)) from None
         del doc  # the recordings hold the bodies; the parsed YAML can go
-        # A cassette may mix surfaces: its shape is that of its chat streams.
+        # A cassette may mix surfaces: each stream gets its surface's shape, in order.
         shapes = [
-            _shape_of(rec.body, profile, rec.request, rec.url)
+            (_responses_shape if rec.surface == "responses" else _shape_of)(
+                rec.body, profile, rec.request, rec.url
+            )
             for rec in recordings
-            if rec.surface == "chat"
         ]
     if not shapes:
-        raise InputError(f"{p}: no streamed chat completion in it")
+        raise InputError(f"{p}: no streamed chat completion in it, and no Responses stream")
     return shape_document(shapes)
 
 
 def _check_profile(profile: str) -> None:
-    if profile != "auto" and profile not in PROFILES:
-        raise InputError(
-            f"unknown profile {profile!r}; choose auto or one of {', '.join(PROFILES)}"
-        )
+    from ..responses.profiles import RESPONSE_PROFILES
+
+    if profile != "auto" and profile not in PROFILES and profile not in RESPONSE_PROFILES:
+        names = ", ".join(dict.fromkeys([*PROFILES, *RESPONSE_PROFILES]))
+        raise InputError(f"unknown profile {profile!r}; choose auto or one of {names}")
 
 
 # --------------------------------------------------------------------------------------------

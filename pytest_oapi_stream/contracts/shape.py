@@ -172,8 +172,13 @@ def stream_shape(obj: Report | ChunkStream) -> dict[str, Any]:
     """The shape of one checked stream: a deterministic, JSON-serialisable dict.
 
     Pass the ``Report`` of ``check_chunk_stream`` (the rule verdicts then include the framing
-    rules); a bare ``ChunkStream`` is checked again from its chunks.
+    rules); a bare ``ChunkStream`` is checked again from its chunks. The report of a Responses
+    stream gets its own shape (``responses/shape.py``: events, items, usage, terminal).
     """
+    if isinstance(obj, Report) and _is_responses(obj):
+        from ..responses.shape import response_stream_shape
+
+        return response_stream_shape(obj)
     report = _report_of(obj)
     stream = report.stream
     if stream is None:
@@ -182,6 +187,12 @@ def stream_shape(obj: Report | ChunkStream) -> dict[str, Any]:
     for c in stream.chunks:
         builder.add(c)
     return builder.shape(report)
+
+
+def _is_responses(report: Report) -> bool:
+    from ..responses.check import ResponseStream
+
+    return isinstance(report.stream, ResponseStream)
 
 
 def _comment_kinds(comments: Sequence[str]) -> list[str]:

@@ -154,6 +154,14 @@ def diff_stream_shapes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[s
     """Sentences naming every structural difference between two single-stream shapes."""
     if old == new:
         return []
+    surfaces = (old.get("surface", "chat"), new.get("surface", "chat"))
+    if "responses" in surfaces:  # a Responses stream's shape has its own facts
+        from ..responses.shape import diff_response_shapes
+
+        if surfaces[0] != surfaces[1]:
+            names = {"chat": "a chat completions stream", "responses": "a Responses stream"}
+            return [f"the stream is now {names[surfaces[1]]} (was {names[surfaces[0]]})"]
+        return diff_response_shapes(old, new)
     # Usage fields are compared in the usage facts; the sections would only repeat them.
     d = _Diff(children=["usage"], prefixes=["x_groq.usage"])
     if old.get("profile") != new.get("profile"):

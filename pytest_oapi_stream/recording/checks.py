@@ -23,17 +23,19 @@ def check_interaction(
     strict: bool,
     source: str,
 ) -> Report:
-    """Check one streamed chat completion with the recorded request body and URL."""
-    from .. import check_chunk_stream
+    """Check one streamed chat completion or Responses answer with the recorded request body
+    and URL (``starting_after``, ``background``, ``include``, ``tools`` come from them)."""
+    from ..recording.files import Recording
 
-    report = check_chunk_stream(
+    recording = Recording(
+        Path(source),
+        interaction.index,
         interaction.body,
-        profile=profile,
-        ignore=tuple(ignore),
-        strict=strict,
-        request=interaction.request_json,
-        url=interaction.uri,
+        interaction.request_json,
+        interaction.uri,
+        cassette=True,
     )
+    report = recording.check(profile, ignore, strict=strict)
     return dataclasses.replace(report, source=source)
 
 
@@ -77,10 +79,11 @@ class CassetteHandle:
 
     @property
     def reports(self) -> list[Report]:
-        """The check report of every streamed chat completion seen so far, in order."""
+        """The check report of every streamed chat completion and Responses answer seen so far,
+        in order."""
         reports = []
         for interaction in self.interactions:
-            if not interaction.is_chat_stream:
+            if not interaction.is_stream:
                 continue
             report = self._reports.get(interaction.index)
             if report is None:

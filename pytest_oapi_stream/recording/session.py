@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from ..core.surface import surface_of_path
 from .errors import (
     BrokenCassetteError,
     CassetteError,
@@ -149,6 +150,24 @@ class Interaction:
             return True
         req = self.request_json
         return bool(req and req.get("stream") is True)
+
+    @property
+    def is_responses_stream(self) -> bool:
+        """A streamed Responses answer: ``.../responses`` (or ``.../responses/{id}`` resumed
+        with ``stream=true``), 2xx, SSE or ``stream: true``."""
+        if surface_of_path(self.uri) != "responses":
+            return False
+        if not 200 <= self.status < 300:
+            return False
+        if "text/event-stream" in self.header("content-type").lower():
+            return True
+        req = self.request_json
+        return bool(req and req.get("stream") is True)
+
+    @property
+    def is_stream(self) -> bool:
+        """A streamed chat completion or Responses answer: what the teardown check judges."""
+        return self.is_chat_stream or self.is_responses_stream
 
     def label(self) -> str:
         """``#<index> POST <url>`` for messages."""

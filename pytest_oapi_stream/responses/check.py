@@ -61,6 +61,8 @@ class ResponseStream:
     errors: list[EventBase] = field(default_factory=list)
     done: bool = False
     event_count: int = 0
+    named_events: int = 0
+    """Payload events that came with an ``event:`` line (the stream shape's framing fact)."""
 
     @property
     def chunks(self) -> list[EventBase]:
@@ -142,6 +144,7 @@ class _Run:
         self.keep = keep
         self.label = label
         self.events: list[EventBase] = []
+        self.named = 0
         active = [r for r in RULES if any(ctx.active(c) for c in (r.code, *r.serves))]
         if not framing:
             active = [r for r in active if not r.framing]
@@ -181,6 +184,8 @@ class _Run:
             ctx.data_after_done += 1
             return None
         ctx.sse = ev
+        if ev.event is not None:
+            self.named += 1
         return self.payload(parse_event(data), data)
 
     def payload(self, parsed: EventBase | ParsedEvent, raw: str | None) -> EventBase | None:
@@ -248,6 +253,7 @@ class _Run:
             errors=list(asm.errors),
             done=ctx.done > 0,
             event_count=ctx.chunks,
+            named_events=self.named,
         )
         order = {r.code: i for i, r in enumerate(RULES)}
         violations = sorted(

@@ -126,17 +126,24 @@ def test_surface_of(url: str | None, body: bytes, surface: str) -> None:
     assert surface_of(url, body) == surface
 
 
-def test_shape_refuses_a_responses_stream(capsys: pytest.CaptureFixture[str]) -> None:
+def test_shape_describes_a_responses_stream(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["shape", str(RESP)])
-    _, err = capsys.readouterr()
-    assert code == 2 and "a Responses API stream" in err and "Traceback" not in err
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    doc = yaml.safe_load(out)
+    (shape,) = doc["streams"]
+    assert shape["surface"] == "responses" and shape["terminal"] == "response.completed"
+    assert shape["items"][0]["type"] == "message" and shape["event_names"] == "all"
+    assert "resp_" not in out  # no ids
 
 
-def test_shape_of_a_mixed_cassette_is_that_of_its_chat_streams(
+def test_shape_of_a_mixed_cassette_describes_every_stream(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     path = mixed_cassette(tmp_path / "mixed.yaml")
     code = main(["shape", str(path)])
     out, err = capsys.readouterr()
     assert code == 0, err
-    assert out.count("- chunks:") == 1  # one chat stream; the two Responses streams left out
+    streams = yaml.safe_load(out)["streams"]
+    assert [s.get("surface", "chat") for s in streams] == ["chat", "responses", "responses"]
+    assert streams[2]["terminal"] == "response.failed"

@@ -263,7 +263,10 @@ def _check_profile(profile: Any, where: str) -> None:
     try:
         get_profile(profile)
     except (ValueError, KeyError) as exc:
-        raise pytest.UsageError(f"{where}: {exc}") from None
+        from ..responses.profiles import RESPONSE_PROFILES
+
+        if profile not in RESPONSE_PROFILES:  # a Responses-only profile (lmstudio) is one too
+            raise pytest.UsageError(f"{where}: {exc}") from None
 
 
 def _check_ignore(codes: Any, where: str) -> None:
@@ -285,7 +288,9 @@ def _known_rules() -> set[str] | None:
         from ..chat.rules import RULES
     except ImportError:  # pragma: no cover - the core always ships rules.py
         return None
-    rules = RULES.values() if isinstance(RULES, dict) else RULES
+    from ..responses.rules import RULES as RESPONSE_RULES
+
+    rules = [*(RULES.values() if isinstance(RULES, dict) else RULES), *RESPONSE_RULES]
     return {r.code for r in rules} | {r.name for r in rules}
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .errors import CassetteError
 from .filters import redact_structure
 from .session import CassetteSession, Interaction
 
@@ -35,7 +36,10 @@ def check_interaction(
         interaction.uri,
         cassette=True,
     )
-    report = recording.check(profile, ignore, strict=strict)
+    try:
+        report = recording.check(profile, ignore, strict=strict)
+    except ValueError as exc:  # a profile only the other surface has (groq, lmstudio)
+        raise CassetteError(f"oapi-stream: {source}: {exc}") from None
     return dataclasses.replace(report, source=source)
 
 

@@ -231,7 +231,8 @@ def test_a_corrupted_responses_cassette_fails_naming_the_rule(
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
     out = result.stdout.str()
-    assert "OAS1" in out and "cassettes/test_resp/test_create.yaml #0" in out
+    assert "OAS114 terminal-once-last [error]" in out
+    assert "cassettes/test_resp/test_create.yaml #0 POST" in out
     assert "Traceback" not in out
 
 

@@ -152,8 +152,17 @@ def _columns(
     return [r.code for r in rules if r.code in seen]
 
 
+_RULE_CACHE: dict[tuple[int, str], Rule] = {}
+
+
 def _rule(rules: Sequence[Rule], code: str) -> Rule:
-    return next((r for r in rules if r.code == code), None) or RULES_BY_CODE[code]
+    """The row of ``code`` in this catalog (a code both catalogs have may differ in name)."""
+    key = (id(rules), code)
+    rule = _RULE_CACHE.get(key)
+    if rule is None:
+        found = next((r for r in rules if r.code == code), None)
+        rule = _RULE_CACHE[key] = found or RULES_BY_CODE[code]
+    return rule
 
 
 def _anchor(n: int, code: str | None = None, chunk: int | None = None) -> str:

@@ -14,6 +14,7 @@ from .session import CassetteSession, Interaction
 if TYPE_CHECKING:
     from ..chat.check import ChunkStream
     from ..core.report import Report
+    from ..responses.check import ResponseStream
 
 
 def check_interaction(
@@ -43,7 +44,7 @@ def check_interaction(
     return dataclasses.replace(report, source=source)
 
 
-def streams_of(reports: Iterable[Report]) -> list[ChunkStream]:
+def streams_of(reports: Iterable[Report]) -> list[ChunkStream | ResponseStream]:
     """The parsed streams of some reports (reports without a stream are skipped)."""
     return [r.stream for r in reports if r.stream is not None]
 
@@ -121,8 +122,9 @@ class CassetteHandle:
         return list(self._reports.values())
 
     @property
-    def streams(self) -> list[ChunkStream]:
-        """The ``ChunkStream`` of every streamed chat completion seen so far."""
+    def streams(self) -> list[ChunkStream | ResponseStream]:
+        """The ``ChunkStream`` of every streamed chat completion and the ``ResponseStream`` of
+        every streamed Responses answer seen so far, in order."""
         return streams_of(self.reports)
 
     def contract_error(self) -> AssertionError | None:

@@ -29,6 +29,7 @@ SURFACE = "responses"
 _RULES_BY_CODE = {r.code: r for r in RULES}
 _SOME = " (some)"
 _MAX_DEPTH = 8
+_MAX_BLOCK = 8
 # String values that are structure on the Responses surface, kept as they are.
 _ENUM_KEYS = frozenset({"status", "phase", "role", "type", "object", "service_tier", "truncation"})
 _TIME_KEYS = frozenset({"created_at", "completed_at"})
@@ -68,11 +69,18 @@ def _flatten(value: Any, path: str, key: str, out: dict[str, set[str]], depth: i
 
 
 def _collapse(seq: Iterable[str]) -> list[str]:
-    """The sequence with consecutive repetitions collapsed into one entry."""
+    """The sequence with repetition collapsed: runs of one entry, then repeated blocks of up to
+    :data:`_MAX_BLOCK` entries (three summary parts, each added/delta/done, read as one; text
+    deltas around annotations read alike for one annotation or ten). Linear in the input."""
     out: list[str] = []
     for s in seq:
-        if not out or out[-1] != s:
-            out.append(s)
+        if out and out[-1] == s:
+            continue
+        out.append(s)
+        for size in range(2, _MAX_BLOCK + 1):  # the newest block repeats the one before it
+            if len(out) >= 2 * size and out[-size:] == out[-2 * size : -size]:
+                del out[-size:]
+                break
     return out
 
 

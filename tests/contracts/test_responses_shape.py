@@ -169,3 +169,17 @@ def test_cli_diff_of_two_responses_recordings(
     shape_file.write_text(capsys.readouterr().out)
     assert yaml.safe_load(shape_file.read_text())["streams"][0]["surface"] == "responses"
     assert main(["diff", str(shape_file), str(FUNC)]) == 0
+
+
+def test_repeated_blocks_collapse_so_the_model_s_choices_do_not_flap_the_shape() -> None:
+    from pytest_oapi_stream.responses.shape import _collapse
+
+    one_or_ten = ["d", "d", "a", "d", "d", "a", "d"]  # deltas around annotations
+    assert _collapse(one_or_ten) == ["d", "a", "d"]
+    parts = ["pa", "t", "t", "td", "pd", "pa", "t", "td", "pd", "pa", "t", "td", "pd"]
+    assert _collapse(parts) == ["pa", "t", "td", "pd"]
+    assert _collapse(["a", "b", "c"]) == ["a", "b", "c"]
+    three = shape_of((CORPUS / "azure__gpt-5-mini_reasoning-summary-3-parts.sse").read_bytes())
+    reasoning = three["items"][0]
+    assert reasoning["lifecycle"].count("reasoning_summary_part.added") == 1
+    assert reasoning["parts"] == ["summary_text"]

@@ -27,6 +27,7 @@ def check_interaction(
 ) -> Report:
     """Check one streamed chat completion or Responses answer with the recorded request body
     and URL (``starting_after``, ``background``, ``include``, ``tools`` come from them)."""
+    from ..core.sources import SourceError
     from ..recording.files import Recording
 
     recording = Recording(
@@ -39,7 +40,9 @@ def check_interaction(
     )
     try:
         report = recording.check(profile, ignore, strict=strict)
-    except ValueError as exc:  # a profile only the other surface has (groq, lmstudio)
+    except (ValueError, SourceError) as exc:
+        # a profile only the other surface has (groq, lmstudio), or chat chunks on /responses:
+        # refused with one line, never judged as the wrong surface
         raise CassetteError(f"oapi-stream: {source}: {exc}") from None
     return dataclasses.replace(report, source=source)
 

@@ -361,3 +361,39 @@ def test_langchain_responses_api_records_and_replays(
     result.stdout.fnmatch_lines(["streams checked: 2, with violations: 0"])
     posted = [json.loads(body) for method, _path, body in sse_server.requests if method == "POST"]
     assert len(posted) == 2 and all(p.get("stream") is True for p in posted)
+
+
+def test_chat_chunks_on_responses_and_a_chat_only_profile_fail_with_one_line(
+    pytester: pytest.Pytester, sse_server: SSEServer
+) -> None:
+    chat = Path(__file__).parents[1] / "data" / "corpus" / "openai__gpt-4o_text_include-usage.sse"
+    sse_server.post = chat.read_bytes()
+    pytester.makepyfile(
+        test_resp="""
+import httpx
+import os
+import pytest
+
+
+def post():
+    url = os.environ["OPENAI_BASE_URL"] + "/responses"
+    httpx.post(url, json={"model": "m", "input": "Hi", "stream": True}).read()
+
+
+@pytest.mark.oapi
+def test_chat_on_responses():
+    post()
+"""
+    )
+    result = pytester.runpytest_inprocess("--oapi-record", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*#0 POST http://127.0.0.1:*/v1/responses: this is a chat*"])
+    assert "Traceback" not in result.stdout.str()
+    sse_server.post = TEXT.read_bytes()
+    pytester.makepyfile(
+        test_resp=CHECKED.replace("@pytest.mark.oapi", '@pytest.mark.oapi(profile="groq")')
+    )
+    result = pytester.runpytest_inprocess("--oapi-record", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*unknown Responses profile 'groq'*"])
+    assert "Traceback" not in result.stdout.str()

@@ -88,7 +88,7 @@ def _short(etype: str) -> str:
     return etype.removeprefix("response.")
 
 
-def _verdicts(report: Report) -> dict[str, str]:
+def _verdicts(report: Report[Any, Any]) -> dict[str, str]:
     """``"OAS119 name" -> fail|warn`` for every rule with a warning or an error (as for chat)."""
     worst: dict[str, int] = {}
     for v in report.violations:
@@ -104,7 +104,7 @@ def _verdicts(report: Report) -> dict[str, str]:
     return out
 
 
-def response_stream_shape(report: Report) -> dict[str, Any]:
+def response_stream_shape(report: Report[Any, Any]) -> dict[str, Any]:
     """The shape of one checked Responses stream: a deterministic, JSON-serialisable dict."""
     stream = report.stream
     if not isinstance(stream, ResponseStream):

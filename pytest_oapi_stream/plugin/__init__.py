@@ -11,6 +11,7 @@ import contextlib
 import copy
 import dataclasses
 import os
+import re
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -241,7 +242,7 @@ def _settings(config: pytest.Config) -> Settings:
     return Settings(
         mode=mode,
         profile=profile,
-        strict=bool(strict) if strict is not None else bool(config.getini("oapi_strict")),
+        strict=bool(strict) if strict is not None else _ini_bool(config, "oapi_strict"),
         ignore=tuple(ignore),
         cassette_dir=config.rootpath / raw_dir,
         cassette_dir_display=raw_dir,
@@ -249,8 +250,20 @@ def _settings(config: pytest.Config) -> Settings:
         filter_headers=tuple(config.getini("oapi_filter_headers")),
         filter_query_parameters=tuple(config.getini("oapi_filter_query_parameters")),
         rechunk=rechunk,
-        block_network=bool(config.getini("oapi_block_network")),
+        block_network=_ini_bool(config, "oapi_block_network"),
     )
+
+
+def _ini_bool(config: pytest.Config, name: str) -> bool:
+    """A boolean ini setting; a bad value names the setting (pytest's own error does not)."""
+    try:
+        return bool(config.getini(name))
+    except (ValueError, pytest.UsageError) as exc:  # pytest < 9 raises ValueError
+        found = re.search(r"'(.*)'", str(exc))
+        raw = found.group(1) if found else str(exc)
+        raise pytest.UsageError(
+            f"{name} = {raw!r} is not a truth value; use true or false (or yes/no, on/off, 1/0)."
+        ) from None
 
 
 def _check_profile(profile: Any, where: str) -> None:

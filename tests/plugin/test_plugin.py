@@ -645,6 +645,16 @@ def test_report_header_from_ini_and_cli_overrides(pytester: pytest.Pytester) -> 
         ([], "oapi_rechunk = lines", "oapi_rechunk = 'lines'; use one of random, bytes, off."),
         ([], "oapi_profile = nope", "--oapi-profile / oapi_profile: unknown profile 'nope'*"),
         (
+            [],
+            "oapi_strict = maybe",
+            "oapi_strict = 'maybe' is not a truth value; use true or false*",
+        ),
+        (
+            [],
+            "oapi_block_network = maybe",
+            "oapi_block_network = 'maybe' is not a truth value; use true or false*",
+        ),
+        (
             ["--oapi-ignore", "OAS015,bogus"],
             "",
             "--oapi-ignore / oapi_ignore: unknown rule(s) 'bogus'*",

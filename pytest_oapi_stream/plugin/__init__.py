@@ -6,21 +6,36 @@ vcrpy layer) and the core checker. Precedence everywhere: marker > command line 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import copy
 import dataclasses
+import importlib
 import os
 import re
 from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_oapi_stream.plugin.fixtures import oapi_server, oapi_server_session  # noqa: F401
+# Fixtures are found by name in this module; their bodies import the server on first use.
+from .fixtures import oapi_server, oapi_server_session  # noqa: F401
 
-from ..recording import cassettes as _c
+if TYPE_CHECKING:
+    from ..recording import cassettes as _c
+else:
+
+    class _Lazy:
+        """The vcrpy layer, imported on first attribute access (it pulls in yaml and more)."""
+
+        def __getattr__(self, name: str) -> Any:
+            # pluggy and pytest probe every name of a plugin module (``pytest_impl``,
+            # ``_pytestfixturefunction``...): those must not import anything.
+            if name.startswith(("_", "pytest")):
+                raise AttributeError(name)
+            return getattr(importlib.import_module("pytest_oapi_stream.recording.cassettes"), name)
+
+    _c = _Lazy()
 
 __all__ = [
     "MARKER_KWARGS",
@@ -42,6 +57,11 @@ MARKER_KWARGS: tuple[str, ...] = (
 )
 
 _MODE_NAMES = {"replay": "replay", "all": "record", "missing": "record-missing", "live": "live"}
+
+# Registering the options needs these before anything heavy loads; a test keeps them equal to
+# ``cassettes.MODES`` and ``cassettes.RECHUNK_STRATEGIES``.
+_MODES: tuple[str, ...] = ("replay", "all", "missing", "live")
+_RECHUNK_STRATEGIES: tuple[str, ...] = ("random", "bytes", "off")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,8 +94,8 @@ class Settings:
 
 
 _SETTINGS = pytest.StashKey[Settings]()
-_STATS = pytest.StashKey[_c.RunStats]()
-_HANDLE = pytest.StashKey[_c.CassetteHandle]()
+_STATS: pytest.StashKey[_c.RunStats] = pytest.StashKey()  # created on first use (_stats)
+_HANDLE: pytest.StashKey[_c.CassetteHandle] = pytest.StashKey()
 _SHAPE = pytest.StashKey[Any]()  # shape_diff.ShapeChange of a recording, written with it
 _RECORDED = pytest.StashKey[set[Path]]()  # cassettes written in this run (shared ones too)
 _CLAIMS = pytest.StashKey[Any]()  # unused.Claims: cassettes the collected tests use
@@ -135,7 +155,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--oapi-rechunk",
         default=None,
-        choices=_c.RECHUNK_STRATEGIES,
+        choices=_RECHUNK_STRATEGIES,
         dest="oapi_rechunk",
         help="how replayed bodies are split for the client: random (default), bytes, off "
         "(ini oapi_rechunk).",
@@ -206,7 +226,7 @@ def pytest_load_initial_conftests(
     rewrite the flag to ``--oapi-record=all`` before pytest's final parse, and parse the
     known arguments again so initial conftests are found next to that path.
     """
-    if _c.fix_record_flag(args):
+    if "--oapi-record" in args and _c.fix_record_flag(args):
         early_config.known_args_namespace = parser.parse_known_args(
             args, namespace=copy.copy(early_config.option)
         )
@@ -222,9 +242,9 @@ def _settings(config: pytest.Config) -> Settings:
             f"--oapi-record={record}: the record mode is all (the default) or missing."
         )
     mode = "live" if live else record or str(config.getini("oapi_record_mode")).strip()
-    if mode not in _c.MODES:
+    if mode not in _MODES:
         raise pytest.UsageError(
-            f"oapi_record_mode = {mode!r} is not a mode; use one of {', '.join(_c.MODES)}."
+            f"oapi_record_mode = {mode!r} is not a mode; use one of {', '.join(_MODES)}."
         )
     profile = getattr(opt, "oapi_profile", None) or str(config.getini("oapi_profile")).strip()
     _check_profile(profile, "--oapi-profile / oapi_profile")
@@ -234,9 +254,9 @@ def _settings(config: pytest.Config) -> Settings:
         ignore += [v.strip() for v in value.split(",") if v.strip()]
     _check_ignore(ignore, "--oapi-ignore / oapi_ignore")
     rechunk = getattr(opt, "oapi_rechunk", None) or str(config.getini("oapi_rechunk")).strip()
-    if rechunk not in _c.RECHUNK_STRATEGIES:
+    if rechunk not in _RECHUNK_STRATEGIES:
         raise pytest.UsageError(
-            f"oapi_rechunk = {rechunk!r}; use one of {', '.join(_c.RECHUNK_STRATEGIES)}."
+            f"oapi_rechunk = {rechunk!r}; use one of {', '.join(_RECHUNK_STRATEGIES)}."
         )
     raw_dir = getattr(opt, "oapi_cassette_dir", None) or str(config.getini("oapi_cassette_dir"))
     return Settings(
@@ -287,6 +307,8 @@ def _check_ignore(codes: Any, where: str) -> None:
         isinstance(c, str) for c in codes
     ):
         raise pytest.UsageError(f"{where}: ignore must be a list of rule codes, not {codes!r}.")
+    if not codes:
+        return
     known = _known_rules()
     unknown = [c for c in codes if known is not None and c not in known and c.upper() not in known]
     if unknown:
@@ -317,16 +339,24 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     _register_ini_profiles(config)
     config.stash[_SETTINGS] = _settings(config)
-    config.stash[_STATS] = _c.RunStats()
+
+
+def _stats(config: pytest.Config) -> _c.RunStats:
+    """The run's counters, created when a cassette is first used (nothing loads before)."""
+    stats = config.stash.get(_STATS, None)
+    if stats is None:
+        stats = config.stash[_STATS] = _c.RunStats()
+    return stats
 
 
 def _register_ini_profiles(config: pytest.Config) -> None:
     """Custom profiles from ini ``oapi_profiles``, one ``NAME: key=value ...`` per line."""
+    lines = [line for line in config.getini("oapi_profiles") if line.strip()]
+    if not lines:
+        return
     from ..chat.profiles import parse_profile_spec, register_profile
 
-    for line in config.getini("oapi_profiles"):
-        if not line.strip():
-            continue
+    for line in lines:
         try:
             register_profile(parse_profile_spec(line))
         except ValueError as exc:
@@ -465,10 +495,12 @@ def pytest_deselected(items: list[pytest.Item]) -> None:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Note which cassettes the collected tests use, for the unused-cassettes list."""
-    from .unused import Claims
-
     config = session.config
     settings = config.stash[_SETTINGS]
+    if not settings.cassette_dir.is_dir():
+        return  # no cassette can be unused; a project without cassettes pays nothing here
+    from .unused import Claims
+
     claims = config.stash.setdefault(_CLAIMS, Claims())
     for item in [*session.items, *config.stash.get(_DESELECTED, [])]:
         folder = _module_folder(settings, Path(item.path), config.rootpath)
@@ -505,7 +537,7 @@ def oapi_cassette(
     item = request.node
     config = request.config
     settings = config.stash[_SETTINGS]
-    stats = config.stash[_STATS]
+    stats = _stats(config)
     marker = _marker_kwargs(item)
     path = _cassette_path(item, settings, marker)
     options = _c.CassetteOptions(
@@ -625,6 +657,8 @@ def oapi_async_client(
     openai = pytest.importorskip("openai")
     client = openai.AsyncOpenAI(**_client_kwargs(request, oapi_cassette))
     yield client
+    import asyncio
+
     with contextlib.suppress(Exception):  # its event loop may be gone; nothing left to leak
         asyncio.run(client.close())
 
@@ -656,7 +690,7 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
     """On the xdist controller, add a finished worker's counts to the run's."""
     data = getattr(node, "workeroutput", {}).get("oapi_stream")
     if data:
-        node.config.stash[_STATS].merge(data)
+        _stats(node.config).merge(data)
     claims = getattr(node, "workeroutput", {}).get("oapi_stream_claims")
     if claims:
         from .unused import Claims
@@ -666,12 +700,13 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     """The ``oapi-stream`` section: cassettes, streams checked, violations, what to run next."""
-    if _is_worker(config) or _STATS not in config.stash:
+    if _is_worker(config) or _SETTINGS not in config.stash:
         return
-    stats = config.stash[_STATS]
+    stats = config.stash.get(_STATS, None)
+    active = stats is not None and stats.active
     unused = _unused_lines(config)
-    if not stats.active and not unused:
+    if not active and not unused:
         return
     terminalreporter.write_sep("-", "oapi-stream summary")
-    for line in [*(stats.summary_lines() if stats.active else []), *unused]:
+    for line in [*(stats.summary_lines() if stats is not None and active else []), *unused]:
         terminalreporter.write_line(line)

@@ -1,0 +1,96 @@
+"""An installed but unused plugin costs nothing: it imports only what registering needs.
+
+pytest loads a ``pytest11`` plugin in every run of every project whose venv has it, so the
+plugin module may not import pydantic, vcrpy, yaml, the server or the builder; they load when a
+test first uses a cassette or a fixture. Timings are in ``benchmarks/bench_startup.py``; these
+tests only check which modules load (fresh interpreters: subprocesses).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import pytest_oapi_stream
+import pytest_oapi_stream.plugin as hooks
+from pytest_oapi_stream.recording import cassettes
+
+#: Modules an unused plugin must not load (roots match their submodules too).
+HEAVY = (
+    "pydantic",
+    "vcr",
+    "yaml",
+    "pytest_oapi_stream.server",
+    "pytest_oapi_stream.chat",
+    "pytest_oapi_stream.recording",
+    "pytest_oapi_stream.contracts",
+)
+
+_LOADED = """
+import json, sys
+heavy = {heavy!r}
+def loaded():
+    return sorted(m for m in sys.modules if m.split(".")[0] in heavy or m.startswith(heavy))
+"""
+
+
+def _heavy_after(code: str) -> list[str]:
+    probe = _LOADED.format(heavy=HEAVY) + code + "\nprint(json.dumps(loaded()))\n"
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return list(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def test_importing_the_plugin_module_loads_nothing_heavy() -> None:
+    assert _heavy_after("import pytest") == []  # the baseline: pytest alone loads none of them
+    assert _heavy_after("import pytest_oapi_stream.plugin") == []
+
+
+def test_the_public_api_still_loads_on_first_use() -> None:
+    code = "import pytest_oapi_stream as p\nassert callable(p.check_chunk_stream)"
+    assert "pydantic" in _heavy_after(code)
+
+
+CONFTEST = """
+import json, os, sys
+
+HEAVY = {heavy!r}
+
+
+def pytest_sessionfinish(session):
+    loaded = sorted(m for m in sys.modules if m.split(".")[0] in HEAVY or m.startswith(HEAVY))
+    worker = getattr(session.config, "workerinput", {{}}).get("workerid", "main")
+    with open(os.path.join({out!r}, worker + ".json"), "w") as fh:
+        json.dump(loaded, fh)
+"""
+
+
+@pytest.mark.parametrize("xdist", [False, True], ids=["one process", "xdist workers"])
+def test_a_run_without_cassettes_loads_nothing_heavy(
+    pytester: pytest.Pytester, xdist: bool
+) -> None:
+    out = pytester.mkdir("loaded")
+    pytester.makeconftest(CONFTEST.format(heavy=HEAVY, out=str(out)))
+    pytester.makepyfile(test_plain="def test_a():\n    assert 1\n\ndef test_b():\n    assert 2\n")
+    args = ["-p", "no:cacheprovider", *(["-n", "2"] if xdist else [])]
+    result = pytester.runpytest_subprocess(*args)
+    result.assert_outcomes(passed=2)
+    reports = {p.stem: json.loads(p.read_text()) for p in out.iterdir()}
+    assert set(reports) == ({"main", "gw0", "gw1"} if xdist else {"main"})
+    assert reports == {name: [] for name in reports}
+
+
+def test_option_choices_match_the_vcrpy_layer() -> None:
+    """The plugin registers its options without importing the vcrpy layer: same values."""
+    assert hooks._MODES == cassettes.MODES
+    assert hooks._RECHUNK_STRATEGIES == cassettes.RECHUNK_STRATEGIES
+
+
+def test_every_public_name_resolves_lazily() -> None:
+    assert set(pytest_oapi_stream._EXPORTS) | {"__version__"} == set(pytest_oapi_stream.__all__)
+    for name in pytest_oapi_stream.__all__:
+        assert getattr(pytest_oapi_stream, name) is not None
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        pytest_oapi_stream.nope  # noqa: B018

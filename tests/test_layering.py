@@ -81,6 +81,7 @@ UPPER = {
     "recording.session",
     "recording.stats",
     "plugin",
+    "plugin.hooks",
     "plugin.unused",
     "plugin.fixtures",
     "cli",

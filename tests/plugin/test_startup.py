@@ -15,7 +15,7 @@ import sys
 import pytest
 
 import pytest_oapi_stream
-import pytest_oapi_stream.plugin as hooks
+from pytest_oapi_stream.plugin import fixtures, hooks
 from pytest_oapi_stream.recording import cassettes
 
 #: Modules an unused plugin must not load (roots match their submodules too).
@@ -94,3 +94,17 @@ def test_every_public_name_resolves_lazily() -> None:
         assert getattr(pytest_oapi_stream, name) is not None
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         pytest_oapi_stream.nope  # noqa: B018
+
+
+def test_the_entry_point_registers_every_hook_and_fixture_of_hooks() -> None:
+    import pytest_oapi_stream.plugin as entry
+
+    wanted = {
+        name
+        for name, value in {**vars(hooks), **vars(fixtures)}.items()
+        if (name.startswith("pytest_") and callable(value))
+        or type(value).__name__ == "FixtureFunctionDefinition"
+        or hasattr(value, "_pytestfixturefunction")
+    }
+    assert {"pytest_addoption", "oapi_cassette", "_oapi_marked", "oapi_server"} <= wanted
+    assert wanted <= set(vars(entry)), sorted(wanted - set(vars(entry)))

@@ -9,8 +9,10 @@ tests only check which modules load (fresh interpreters: subprocesses).
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -108,3 +110,57 @@ def test_the_entry_point_registers_every_hook_and_fixture_of_hooks() -> None:
     }
     assert {"pytest_addoption", "oapi_cassette", "_oapi_marked", "oapi_server"} <= wanted
     assert wanted <= set(vars(entry)), sorted(wanted - set(vars(entry)))
+
+
+LOADERS = """
+import json, sys
+
+
+def pytest_sessionfinish(session):
+    ours = {
+        name: type(getattr(mod, "__loader__", None)).__name__
+        for name, mod in list(sys.modules.items())
+        if name.startswith("pytest_oapi_stream")
+    }
+    print()
+    print("LOADERS", json.dumps(ours))
+"""
+
+
+def _install_like_a_wheel(site: Path) -> None:
+    """The package with a ``.dist-info`` whose RECORD lists its files, as pip installs it
+    (an editable install lists none, and pytest then marks nothing for rewriting)."""
+    shutil.copytree(
+        Path(pytest_oapi_stream.__file__).parent,
+        site / "pytest_oapi_stream",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    info = site / "pytest_oapi_stream-0.0.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: pytest-oapi-stream\n")
+    (info / "entry_points.txt").write_text("[pytest11]\noapi_stream = pytest_oapi_stream.plugin\n")
+    files = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
+    (info / "RECORD").write_text("".join(f"{f},,\n" for f in files))
+
+
+def test_an_installed_plugin_is_not_assert_rewritten_beyond_its_entry_module(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = pytester.mkdir("site")
+    _install_like_a_wheel(site)
+    monkeypatch.setenv("PYTHONPATH", str(site))
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    pytester.makeconftest(LOADERS)
+    pytester.makepyfile(
+        test_use="from pytest_oapi_stream import check_chunk_stream\n\n"
+        "def test_a():\n    assert not check_chunk_stream(b'').ok\n"
+    )
+    result = pytester.runpytest_subprocess("-s", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    line = next(x for x in result.outlines if x.startswith("LOADERS "))
+    loaders = json.loads(line.removeprefix("LOADERS "))
+    rewritten = sorted(name for name, kind in loaders.items() if kind == "AssertionRewritingHook")
+    # pytest marks the whole package; only the package root and the entry module are
+    # imported before the plugin takes itself off the list
+    assert rewritten == ["pytest_oapi_stream", "pytest_oapi_stream.plugin"]
+    assert "pytest_oapi_stream.chat.check" in loaders

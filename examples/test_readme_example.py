@@ -9,5 +9,5 @@ from pytest_oapi_stream import assert_valid_chunk_stream
 def test_hello_stream(oapi_client: openai.OpenAI) -> None:
     stream = oapi_client.chat.completions.create(
         model="gpt-4o-mini", stream=True, messages=[{"role": "user", "content": "Hi"}])
-    chunks = assert_valid_chunk_stream(stream)   # raises naming every broken rule
+    chunks = assert_valid_chunk_stream(stream)   # the marker's profile; names each broken rule
     assert chunks.text                           # the assembled answer

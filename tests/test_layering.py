@@ -24,6 +24,7 @@ LAYERS = {
         "core.profiles",
         "core.driver",
         "core.surface",
+        "core.defaults",
     },
     "surface": {
         "chat.models",
@@ -94,6 +95,8 @@ ALLOWED = {
     "core.sources": {"chat.models"},
     # type hints only (under TYPE_CHECKING): a report names the chat stream and profile types.
     "core.report": {"chat.check", "chat.profiles"},
+    # type hints only (under TYPE_CHECKING): the ambient defaults name the profile type.
+    "core.defaults": {"chat.profiles"},
 }
 
 

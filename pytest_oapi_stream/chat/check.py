@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..core import defaults
 from ..core.report import Report, StreamContractError
 from ..core.sources import Source, aiter_pieces, open_source
 from ..core.sse import FramingFacts, SSEDecoder, SSEEvent
@@ -646,13 +647,19 @@ def check_lean(
 def check_chunk_stream(
     source: Any,
     *,
-    profile: str | Profile = "auto",
-    ignore: Iterable[str] = (),
-    strict: bool = False,
+    profile: str | Profile | None = None,
+    ignore: Iterable[str] | None = None,
+    strict: bool | None = None,
     request: dict[str, Any] | None = None,
     url: str | None = None,
 ) -> Report:
-    """Parse ``source`` and check every rule; never raises for a broken stream (see ``.ok``)."""
+    """Parse ``source`` and check every rule; never raises for a broken stream (see ``.ok``).
+
+    Omitted arguments default to ``auto``, no ignored rule, not strict; inside a marked pytest
+    test, to the marker's settings and the stream's recorded request (``core.defaults``)."""
+    profile, ignore, strict, request, url = defaults.resolve(
+        source, profile, ignore, strict, request, url
+    )
     codes = _check_ignore(ignore)
     src = open_source(source, prefer_sync=True)
     if src.kind == "async":
@@ -663,13 +670,16 @@ def check_chunk_stream(
 async def acheck_chunk_stream(
     source: Any,
     *,
-    profile: str | Profile = "auto",
-    ignore: Iterable[str] = (),
-    strict: bool = False,
+    profile: str | Profile | None = None,
+    ignore: Iterable[str] | None = None,
+    strict: bool | None = None,
     request: dict[str, Any] | None = None,
     url: str | None = None,
 ) -> Report:
     """``check_chunk_stream`` for async sources (httpx async responses, openai ``AsyncStream``)."""
+    profile, ignore, strict, request, url = defaults.resolve(
+        source, profile, ignore, strict, request, url
+    )
     codes = _check_ignore(ignore)
     src = open_source(source)
     if src.kind != "async":
@@ -718,9 +728,9 @@ def _check_ignore(ignore: Iterable[str] | None) -> tuple[str, ...]:
 def assert_valid_chunk_stream(
     source: Any,
     *,
-    profile: str | Profile = "auto",
-    ignore: Iterable[str] = (),
-    strict: bool = False,
+    profile: str | Profile | None = None,
+    ignore: Iterable[str] | None = None,
+    strict: bool | None = None,
     request: dict[str, Any] | None = None,
     url: str | None = None,
 ) -> ChunkStream:
@@ -739,9 +749,9 @@ def assert_valid_chunk_stream(
 async def aassert_valid_chunk_stream(
     source: Any,
     *,
-    profile: str | Profile = "auto",
-    ignore: Iterable[str] = (),
-    strict: bool = False,
+    profile: str | Profile | None = None,
+    ignore: Iterable[str] | None = None,
+    strict: bool | None = None,
     request: dict[str, Any] | None = None,
     url: str | None = None,
 ) -> ChunkStream:
@@ -788,13 +798,16 @@ class CheckedChunks:
         self,
         source: Any,
         *,
-        profile: str | Profile = "auto",
-        ignore: Iterable[str] = (),
-        strict: bool = False,
+        profile: str | Profile | None = None,
+        ignore: Iterable[str] | None = None,
+        strict: bool | None = None,
         request: dict[str, Any] | None = None,
         url: str | None = None,
         raise_on_error: bool = True,
     ) -> None:
+        profile, ignore, strict, request, url = defaults.resolve(
+            source, profile, ignore, strict, request, url
+        )
         _check_call(request, url)
         self._raw = source
         self._src = open_source(source)
@@ -953,9 +966,9 @@ class _Feed:
 def iter_checked_chunks(
     source: Any,
     *,
-    profile: str | Profile = "auto",
-    ignore: Iterable[str] = (),
-    strict: bool = False,
+    profile: str | Profile | None = None,
+    ignore: Iterable[str] | None = None,
+    strict: bool | None = None,
     request: dict[str, Any] | None = None,
     url: str | None = None,
 ) -> Iterator[ChatCompletionChunk]:

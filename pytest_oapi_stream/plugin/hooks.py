@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import functools
 import importlib
+import json
 import os
 import re
 from collections.abc import Generator, Iterator
@@ -580,8 +582,17 @@ def oapi_cassette(
             pytest.fail(problem, pytrace=False)
         handle = _c.CassetteHandle(session, checks)
         item.stash[_HANDLE] = handle
+        from ..core import defaults
+
+        ambient = defaults.CheckDefaults(
+            profile=checks.profile,
+            ignore=tuple(checks.ignore),
+            strict=checks.strict,
+            recorded_request=functools.partial(_recorded_request, handle),
+        )
         try:
-            yield handle
+            with defaults.applied(ambient):  # the checks the test body calls use them
+                yield handle
         finally:
             del item.stash[_HANDLE]
             call = item.stash.get(_REPORTS, {}).get("call")
@@ -599,6 +610,46 @@ def oapi_cassette(
             _count(stats, handle, written, item.nodeid)
             if problem is not None:
                 pytest.fail(problem, pytrace=False)
+
+
+def _recorded_request(
+    handle: _c.CassetteHandle, source: Any
+) -> tuple[dict[str, Any] | None, str | None] | None:
+    """The request body and URL a stream source answered, when the test's cassette saw it.
+
+    An httpx/httpx2/requests response and an openai ``Stream`` carry their request; the bytes
+    or text of a replayed or recorded body are looked up among the cassette's interactions.
+    """
+    carried = _carried_request(source)
+    if carried is not None:
+        return carried
+    if isinstance(source, (bytes, bytearray, memoryview, str)):
+        body = source.encode("utf-8") if isinstance(source, str) else bytes(source)
+        for interaction in handle.interactions:
+            if interaction.is_chat_stream and interaction.body == body:
+                return interaction.request_json, interaction.uri
+    return None
+
+
+def _carried_request(source: Any) -> tuple[dict[str, Any] | None, str | None] | None:
+    module = type(source).__module__.partition(".")[0]
+    if module == "openai":
+        source, module = getattr(source, "response", None), "httpx"
+    if module not in ("httpx", "httpx2", "requests"):
+        return None
+    try:
+        request = getattr(source, "request", None)
+        if request is None:
+            return None
+        url = getattr(request, "url", None)
+        body = getattr(request, "body", None) if module == "requests" else request.content
+    except Exception:  # httpx: no request, or a streamed request body not read
+        return None
+    parsed = None
+    if isinstance(body, (bytes, str)) and body:
+        with contextlib.suppress(ValueError):
+            parsed = json.loads(body)
+    return (parsed if isinstance(parsed, dict) else None), (str(url) if url else None)
 
 
 def _count(stats: _c.RunStats, handle: _c.CassetteHandle, written: bool, nodeid: str) -> None:

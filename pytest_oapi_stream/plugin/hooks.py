@@ -103,6 +103,7 @@ _DESELECTED = pytest.StashKey[list[pytest.Item]]()
 # (unused cassettes, files pruned, why the run was partial or None)
 _UNUSED = pytest.StashKey[tuple[list[Path], list[Path], str | None]]()
 _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
+_EXPLAINED = pytest.StashKey[str]()  # why a failed body's streams are the likely cause
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -427,8 +428,16 @@ def _test_name(item: pytest.Item) -> str:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
-    """After a passing test body: fail on unmatched requests and on contract violations."""
-    result = yield
+    """After a passing test body: fail on unmatched requests and on contract violations.
+
+    After a failing one, check the streams it consumed all the same: a broken one is named in
+    the failure report (the test's own error stays the failure) and counted in the summary.
+    """
+    try:
+        result = yield
+    except BaseException as exc:
+        _explain_failure(item, exc)
+        raise
     __tracebackhide__ = True
     handle = item.stash.get(_HANDLE, None)
     if handle is not None:
@@ -440,6 +449,32 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
         if handle.mode == "record":
             _gate_shape(item, handle)
     return result
+
+
+def _explain_failure(item: pytest.Item, raised: BaseException) -> None:
+    """The test body failed: note which consumed streams break their contract, if any."""
+    handle = item.stash.get(_HANDLE, None)
+    if handle is None or not handle.checks.check:
+        return
+    if isinstance(raised, (pytest.skip.Exception, pytest.xfail.Exception, KeyboardInterrupt)):
+        return
+    try:
+        failing = [r for r in handle.reports if not r.ok]
+    except Exception:  # never let our check hide the test's own failure
+        return
+    own = getattr(raised, "report", None)  # the body's own assert_valid_chunk_stream
+    failing = [r for r in failing if own is None or r.violations != own.violations]
+    if not failing:
+        return
+    head = (
+        "the stream this test consumed breaks its contract"
+        if len(failing) == 1
+        else f"{len(failing)} streams this test consumed break their contract"
+    )
+    item.stash[_EXPLAINED] = (
+        f"{head}; this is the likely cause of the failure above.\n\n"
+        + "\n\n".join(r.format() for r in failing)
+    )
 
 
 def _gate_shape(item: pytest.Item, handle: _c.CassetteHandle) -> None:
@@ -464,6 +499,16 @@ def pytest_runtest_makereport(
     """Keep each phase's report (teardown decides whether to write); explain unmatched requests."""
     report: pytest.TestReport = yield
     item.stash.setdefault(_REPORTS, {})[report.when] = report
+    explained = item.stash.get(_EXPLAINED, None)
+    if explained is not None and report.when == "call":
+        del item.stash[_EXPLAINED]
+        if report.failed:
+            title = "oapi-stream: stream contract"
+            addsection = getattr(report.longrepr, "addsection", None)
+            if callable(addsection):  # shown right after the traceback, also in JUnit XML
+                addsection(title, explained)
+            else:
+                report.sections.append((title, explained))
     handle = item.stash.get(_HANDLE, None)
     if handle is not None and report.when == "call" and report.failed and handle.session.unmatched:
         raised = call.excinfo.value if call.excinfo is not None else None

@@ -57,11 +57,11 @@ print(json.dumps(sorted(set(sys.modules) - before)), file=open(sys.argv[1], "w")
 """
 
 
-def install_copy(site: Path) -> None:
+def install_copy(site: Path, package: Path = PACKAGE) -> None:
     """Copy the package into ``site`` with a wheel-like ``.dist-info`` (RECORD, entry point)."""
     shutil.rmtree(site, ignore_errors=True)
     site.mkdir(parents=True)
-    shutil.copytree(PACKAGE, site / PACKAGE.name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(package, site / PACKAGE.name, ignore=shutil.ignore_patterns("__pycache__"))
     version = metadata.version("pytest-oapi-stream")
     info = site / f"pytest_oapi_stream-{version}.dist-info"
     info.mkdir()
@@ -73,6 +73,44 @@ def install_copy(site: Path) -> None:
     (info / "RECORD").write_text("".join(f"{f},," + "\n" for f in [*files, f"{info.name}/RECORD"]))
     # pip compiles plain bytecode at install time; pytest's rewritten .pyc it cannot reuse.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(site / PACKAGE.name)], check=True)
+
+
+USED_TESTS = """
+import os
+import httpx
+import pytest
+
+BODY = {"model": "m", "stream": True, "messages": [{"role": "user", "content": "Hi"}]}
+
+""" + "".join(
+    f"""
+@pytest.mark.oapi(cassette="shared")
+def test_{i}():
+    httpx.post(os.environ["OPENAI_BASE_URL"] + "/chat/completions", json=BODY).read()
+"""
+    for i in range(5)
+)
+
+
+def used_run(base: Path, env: dict[str, str], repeats: int) -> dict[str, float]:
+    """Five marked tests replaying one cassette under ``-n 2``: the plugin in use (median)."""
+    from pytest_oapi_stream.server import OAPIServer
+
+    folder = base / "used"
+    folder.mkdir()
+    (folder / "test_used.py").write_text(USED_TESTS)
+    args = [sys.executable, "-m", "pytest", "-q", "-n", "2", "-p", "no:cacheprovider"]
+    with OAPIServer() as server:
+        server.stream(text="Hello there!")
+        live = {**env, "OPENAI_BASE_URL": server.base_url}
+        run_once([*args[:3], "-q", "-p", "no:cacheprovider", "--oapi-record"], folder, live)
+    replay = {**env, "OPENAI_BASE_URL": live["OPENAI_BASE_URL"]}
+    run_once(args, folder, replay)  # warm-up
+    samples = [run_once(args, folder, replay) for _ in range(repeats)]
+    return {
+        "wall ms": statistics.median(w for w, _ in samples) * 1000,
+        "cpu ms": statistics.median(c for _, c in samples) * 1000,
+    }
 
 
 def run_once(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
@@ -134,6 +172,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--xdist-repeats", type=int, default=11, help="runs per variant (xdist)")
     parser.add_argument("--quick", action="store_true", help="3 runs each (smoke test)")
     parser.add_argument("--no-xdist", action="store_true", help="skip the xdist row")
+    parser.add_argument(
+        "--modules-only", action="store_true", help="only list the modules the plugin adds"
+    )
+    parser.add_argument(
+        "--package",
+        type=Path,
+        default=PACKAGE,
+        help="the pytest_oapi_stream folder to measure (e.g. an older commit's, from git archive)",
+    )
     parser.add_argument("--out", help="also write the Markdown here")
     args = parser.parse_args(argv)
     repeats = 3 if args.quick else args.repeats
@@ -148,16 +195,21 @@ def main(argv: list[str] | None = None) -> int:
         "",
     ]
     rows = []
+    used: dict[str, float] | None = None
     with tempfile.TemporaryDirectory(prefix="oapi-startup-") as tmp:
         base = Path(tmp)
         site, empty = base / "site", base / "empty"
         empty.mkdir()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHON"))}
         env["PYTHONPATH"] = str(site)
-        install_copy(site)
+        install_copy(site, args.package)
+        if args.modules_only:
+            added = added_modules(site, empty, env)
+            print("Modules a `--co` run imports only with the plugin: " + ", ".join(added))
+            return 0
         pytest_co = [sys.executable, "-m", "pytest", "--co", "-q"]
         rows.append(compare("`--co`, bytecode cached", pytest_co, empty, env, repeats))
-        install_copy(site)  # no rewritten .pyc left from the cached runs
+        install_copy(site, args.package)  # no rewritten .pyc left from the cached runs
         nobc = {**env, "PYTHONDONTWRITEBYTECODE": "1"}
         rows.append(compare("`--co`, PYTHONDONTWRITEBYTECODE=1", pytest_co, empty, nobc, repeats))
         if not args.no_xdist:
@@ -177,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
                         "`-n 2`, 4 tests, PYTHONDONTWRITEBYTECODE=1", xargs, tests, nobc, xrepeats
                     )
                 )
+                used = used_run(base, nobc, xrepeats)
         added = added_modules(site, empty, nobc)
 
     lines += [
@@ -190,6 +243,13 @@ def main(argv: list[str] | None = None) -> int:
             f"| **{row['wall ratio']:.3f}** | {row['plugin cpu ms']:.0f} "
             f"| {row['no plugin cpu ms']:.0f} | **{row['cpu ratio']:.3f}** |"
         )
+    if used is not None:
+        lines += [
+            "",
+            "Plugin in use: 5 marked tests replaying a cassette, `-n 2`, "
+            f"PYTHONDONTWRITEBYTECODE=1: {used['wall ms']:.0f} ms wall, "
+            f"{used['cpu ms']:.0f} ms CPU (median of {xrepeats}).",
+        ]
     ours = [m for m in added if m.startswith("pytest_oapi_stream")]
     others = [m for m in added if not m.startswith("pytest_oapi_stream")]
     lines += [

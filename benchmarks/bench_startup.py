@@ -47,6 +47,15 @@ from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+#: The venv's other pytest11 plugins (hypothesis, anyio...), off in every run: the ratio is
+#: ours alone against pytest + xdist.
+OTHER_PLUGINS = [
+    arg
+    for ep in metadata.entry_points(group="pytest11")
+    if ep.name not in ("oapi_stream", "xdist", "xdist.looponfail")
+    for arg in ("-p", f"no:{ep.name}")
+]
 PACKAGE = ROOT / "pytest_oapi_stream"
 
 _PROBE = """
@@ -100,10 +109,12 @@ def used_run(base: Path, env: dict[str, str], repeats: int) -> dict[str, float]:
     folder.mkdir()
     (folder / "test_used.py").write_text(USED_TESTS)
     args = [sys.executable, "-m", "pytest", "-q", "-n", "2", "-p", "no:cacheprovider"]
+    args += OTHER_PLUGINS
     with OAPIServer() as server:
         server.stream(text="Hello there!")
         live = {**env, "OPENAI_BASE_URL": server.base_url}
         run_once([*args[:3], "-q", "-p", "no:cacheprovider", "--oapi-record"], folder, live)
+
     replay = {**env, "OPENAI_BASE_URL": live["OPENAI_BASE_URL"]}
     run_once(args, folder, replay)  # warm-up
     samples = [run_once(args, folder, replay) for _ in range(repeats)]
@@ -155,7 +166,7 @@ def added_modules(site: Path, cwd: Path, env: dict[str, str]) -> list[str]:
     for key, extra in (("plugin", []), ("no plugin", ["-p", "no:oapi_stream"])):
         out = cwd / f"mods-{len(extra)}.json"
         subprocess.run(
-            [sys.executable, "-c", _PROBE, str(out), *extra],
+            [sys.executable, "-c", _PROBE, str(out), *OTHER_PLUGINS, *extra],
             cwd=cwd,
             env=env,
             check=True,
@@ -189,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         "# Startup cost of the installed plugin",
         "",
+        "Other pytest11 plugins off in every run: " + (" ".join(OTHER_PLUGINS) or "none"),
+        "",
         f"python {platform.python_version()}, pytest {metadata.version('pytest')}, "
         f"{platform.machine()}, {os.cpu_count()} CPUs; medians of {repeats} "
         f"(xdist: {xrepeats}) interleaved runs",
@@ -207,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
             added = added_modules(site, empty, env)
             print("Modules a `--co` run imports only with the plugin: " + ", ".join(added))
             return 0
-        pytest_co = [sys.executable, "-m", "pytest", "--co", "-q"]
+        pytest_co = [sys.executable, "-m", "pytest", "--co", "-q", *OTHER_PLUGINS]
         rows.append(compare("`--co`, bytecode cached", pytest_co, empty, env, repeats))
         install_copy(site, args.package)  # no rewritten .pyc left from the cached runs
         nobc = {**env, "PYTHONDONTWRITEBYTECODE": "1"}
@@ -224,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
                     "".join(f"def test_{i}():\n    assert {i} == {i}\n\n" for i in range(4))
                 )
                 xargs = [sys.executable, "-m", "pytest", "-q", "-n", "2", "-p", "no:cacheprovider"]
+                xargs += OTHER_PLUGINS
                 rows.append(
                     compare(
                         "`-n 2`, 4 tests, PYTHONDONTWRITEBYTECODE=1", xargs, tests, nobc, xrepeats

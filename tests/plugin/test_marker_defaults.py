@@ -121,13 +121,17 @@ def test_marker_wins():
 
 def test_unmarked_is_unchanged():
     assert check_chunk_stream(ask()).profile.name == "openai"  # auto: no provider signal
+
+
+def test_fixture_without_marker(oapi_cassette):
+    assert check_chunk_stream(ask()).profile.name == "deepseek"
 """
     )
     result = pytester.runpytest_inprocess("--oapi-live", "--oapi-profile", "deepseek")
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
     pytester.makeini("[pytest]\noapi_profile = deepseek\n")
     result = pytester.runpytest_inprocess("--oapi-live")
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
 
 
 def test_ignore_and_strict_reach_the_body(pytester: pytest.Pytester, deepseek: OAPIServer) -> None:

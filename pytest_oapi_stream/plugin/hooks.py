@@ -561,6 +561,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def _unused_lines(config: pytest.Config) -> list[str]:
+    if _UNUSED not in config.stash:
+        return []  # no cassette folder was scanned: nothing to import or say
     from .unused import unused_lines
 
     unused, pruned, partial = config.stash.get(_UNUSED, ([], [], None))

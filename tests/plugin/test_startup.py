@@ -62,9 +62,9 @@ import json, os, sys
 HEAVY = {heavy!r}
 
 
-def pytest_sessionfinish(session):
+def pytest_unconfigure(config):  # after the terminal summary, the last hook of a run
     loaded = sorted(m for m in sys.modules if m.split(".")[0] in HEAVY or m.startswith(HEAVY))
-    worker = getattr(session.config, "workerinput", {{}}).get("workerid", "main")
+    worker = getattr(config, "workerinput", {{}}).get("workerid", "main")
     with open(os.path.join({out!r}, worker + ".json"), "w") as fh:
         json.dump(loaded, fh)
 """

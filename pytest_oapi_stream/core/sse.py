@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import re
 import threading
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -46,6 +47,8 @@ MAX_INVALID_UTF8_OFFSETS = 20
 """How many invalid UTF-8 offsets :attr:`FramingFacts.invalid_utf8` keeps (all are counted)."""
 
 _BOM = b"\xef\xbb\xbf"
+_FIELD_END = re.compile(rb"[:\r\n]")  # where a line's field name ends
+_FIELD_PEEK = 32  # bytes after a leading BOM read for the first field name
 _ERRORS = "pytest_oapi_stream.core.sse.record"
 
 
@@ -138,6 +141,9 @@ class FramingFacts:
 
     bom: bool = False
     """A UTF-8 BOM opened the stream (it was stripped; a BOM elsewhere stays in the text)."""
+    bom_field: str | None = None
+    """After a leading BOM: the field name of the first line (``""`` for a comment or an empty
+    line), the field a client that keeps the BOM misreads; ``None`` without a BOM."""
     lf_offset: int | None = None
     """Byte offset of the first LF line ending (not part of a CRLF), ``None`` if none."""
     crlf_offset: int | None = None
@@ -449,12 +455,20 @@ class SSEDecoder:
         if not final and len(head) < 3 and _BOM.startswith(head):
             self._head = head
             return b""
-        self._head = b""
-        self._started = True
         if head.startswith(_BOM):
+            first = _FIELD_END.search(head, 3, 3 + _FIELD_PEEK)
+            if first is None and not final and len(head) < 3 + _FIELD_PEEK:
+                self._head = head  # hold until the first line's field name is known
+                return b""
+            end = first.start() if first is not None else min(len(head), 3 + _FIELD_PEEK)
             self.facts.bom = True
+            self.facts.bom_field = head[3:end].decode("utf-8", "replace")
+            self._head = b""
+            self._started = True
             self._pos = 3
             return head[3:]
+        self._head = b""
+        self._started = True
         return head
 
     def _run_lf(self, buf: bytes, crlf: bool, out: list[SSEEvent]) -> None:

@@ -337,6 +337,25 @@ def test_leading_bom_split_across_pieces() -> None:
     assert events == [ev("x", 3, 1, 0)] and facts.bom
 
 
+@pytest.mark.parametrize(
+    ("pieces", "field_"),
+    [
+        ([b"\xef\xbb\xbfdata: x\n\n"], "data"),
+        ([b"\xef\xbb\xbf", b"ev", b"ent: a\ndata: x\n\n"], "event"),
+        ([b"\xef\xbb\xbf: hi\n\ndata: x\n\n"], ""),
+        ([b"\xef\xbb\xbf", b"da"], "da"),  # the stream ends inside the first field name
+        ([b"data: x\n\n"], None),
+    ],
+)
+def test_the_field_after_a_leading_bom_is_recorded(pieces: list[bytes], field_: str | None) -> None:
+    # The first line's field name is what a client that keeps the BOM misreads (OAS001).
+    events, facts = feed_all(pieces)
+    assert facts.bom_field == field_
+    assert facts.bom is (field_ is not None)
+    whole, _ = parse_sse(b"".join(pieces))
+    assert events == whole
+
+
 def test_only_one_leading_bom_is_stripped() -> None:
     (e,), facts = parse_sse(b"\xef\xbb\xbf\xef\xbb\xbfdata: x\n\n")
     assert facts.bom
@@ -775,6 +794,8 @@ def _streams(draw: st.DrawFn) -> _Built:
     w.facts.total_bytes = len(w.out)
     w.facts.events = len(expected)
     w.facts.lines = w.line - (0 if w.facts.unterminated_line else 1)
+    if bom:
+        w.facts.bom_field = _bom_field(bytes(w.out))
     return _Built(bytes(w.out), expected, w.facts)
 
 
@@ -875,12 +896,20 @@ class _Pending:
     other: list[str] = field(default_factory=list)
 
 
+def _bom_field(data: bytes) -> str:
+    """The first line's field name after a leading BOM (up to ':', CR or LF; 32 bytes at most)."""
+    head = re.match(rb"[^:\r\n]{0,32}", data[3:])
+    assert head is not None
+    return head.group().decode("utf-8", "replace")
+
+
 def _reference(data: bytes) -> tuple[list[SSEEvent], FramingFacts]:
     """A slow, obviously-correct decoder of a whole stream, to compare the real one with."""
     facts = FramingFacts(total_bytes=len(data))
     start = 0
     if data.startswith(b"\xef\xbb\xbf"):
         facts.bom = True
+        facts.bom_field = _bom_field(data)
         start = 3
 
     def decode(raw: bytes, offset: int) -> str:

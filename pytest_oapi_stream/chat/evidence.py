@@ -44,7 +44,10 @@ NODE, NODES, AI = "openai-node iterate", "openai-node .stream()", "ai-sdk stream
 EVIDENCE: dict[str, Evidence] = {
     "OAS001": Evidence(
         "Invalid UTF-8 makes the SDKs' strict decoders raise [py-sse]; a leading BOM is legal "
-        "SSE [whatwg-sse] but openai-python does not strip it and loses the first event.",
+        "SSE [whatwg-sse] but openai-python does not strip it and loses the first event when "
+        "the body opens with its `data:` line (Responses streams too: the same SSEDecoder drops "
+        "response.created, and responses.stream() raises RuntimeError). Before an `event:` or "
+        "comment line only that line is misread: a warning.",
         impacts=(
             _i(PY, "variant:invalid_utf8@text", "raised UnicodeDecodeError"),
             _i(LC, "variant:invalid_utf8@text", "raised UnicodeDecodeError"),

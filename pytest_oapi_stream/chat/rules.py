@@ -22,6 +22,8 @@ from ..core.rules import (
     comments_end,
     data_field_end,
     data_field_event,
+    failed_request,
+    http_end,
     line_endings_end,
     utf8_end,
 )
@@ -252,82 +254,6 @@ EndCheck = Callable[[RuleContext], None]
 
 
 # ---------------------------------------------------------------- A. framing and termination
-
-
-def _utf8_end(ctx: RuleContext) -> None:
-    """OAS001 for chat: the shared UTF-8 check, and a leading BOM.
-
-    SSE allows one leading BOM [whatwg-sse], but openai-python's decoder keeps it, so the
-    first line is no `data:` field and the first event is lost (client matrix: bom).
-    """
-    utf8_end(ctx)
-    facts = ctx.facts
-    if facts is not None and facts.bom:
-        ctx.emit(
-            "OAS001",
-            None,
-            "a UTF-8 BOM opens the body; openai-python does not strip it and silently drops "
-            "the first event (its role or first text)",
-        )
-
-
-def failed_request(http: HttpInfo | None) -> bool:
-    """A non-2xx answer that is not an event stream: the request failed before a stream began,
-    so there is no stream to check (only OAS002 reports it, with the error's message)."""
-    if http is None or http.status is None or 200 <= http.status < 300:
-        return False
-    ctype = (http.content_type or "").split(";", 1)[0].strip().lower()
-    return ctype != "text/event-stream"
-
-
-def _error_message(body: bytes) -> str | None:
-    """``error.message`` of an OpenAI-style error body (or a bare ``message``), if any."""
-    try:
-        obj = json.loads(body.decode("utf-8", "replace"))
-    except ValueError:
-        return None
-    err = obj.get("error") if isinstance(obj, dict) else None
-    if isinstance(err, dict):
-        obj = err
-    msg = obj.get("message") if isinstance(obj, dict) else None
-    if isinstance(msg, str):
-        return msg
-    return err if isinstance(err, str) else None
-
-
-def _http_end(ctx: RuleContext) -> None:
-    """OAS002 for chat, whose strict level is error (client matrix: every client raises on a
-    failed request): a failed request is reported once with its message (check.py hands it
-    over alone); a wrong status or Content-Type on a stream stays a warning (one level down).
-    The Responses surface keeps the shared ``core.rules.http_end`` for now."""
-    http = ctx.http
-    if http is None:
-        return
-    status = http.status
-    ctype = (http.content_type or "").split(";", 1)[0].strip().lower()
-    is_sse = ctype == "text/event-stream"
-    if ctx.http_body is not None:
-        msg = _error_message(ctx.http_body)
-        ctx.emit(
-            "OAS002",
-            None,
-            f"the request failed: HTTP {status}"
-            + (f": {msg!r}" if msg is not None else f" ({http.content_type or 'no Content-Type'})")
-            + "; no stream to check (every client raises its status error)",
-            text=ctx.http_body.decode("utf-8", "replace"),
-            key="message" if msg is not None else None,
-        )
-        return
-    if status is not None and status != 200:
-        ctx.emit("OAS002", None, f"HTTP status {status} for a stream, expected 200", minor=True)
-    if http.content_type is not None and not is_sse:
-        ctx.emit(
-            "OAS002",
-            None,
-            f"Content-Type {http.content_type!r}, expected text/event-stream"
-            + ("" if ctx.chunks else "; a 200 error body makes the SDKs end the stream silently"),
-            minor=True,
-        )
 
 
 def _event_field_event(ctx: RuleContext, ev: SSEEvent) -> None:
@@ -1499,7 +1425,7 @@ RULES: tuple[Rule, ...] = (
         "error",
         "byte",
         "the body is valid UTF-8, without a leading BOM (openai-python loses the first event)",
-        on_end=_utf8_end,
+        on_end=utf8_end,
         framing=True,
     ),
     Rule(
@@ -1509,7 +1435,7 @@ RULES: tuple[Rule, ...] = (
         "stream",
         "a stream is HTTP 200 text/event-stream (warn); a non-2xx answer is a failed "
         "request (error)",
-        on_end=_http_end,
+        on_end=http_end,
         framing=True,
     ),
     Rule(

@@ -6,14 +6,17 @@ scope, summary) whose checks hook into three points of the flow: ``on_event`` (e
 stream). Checks report through their surface's context, which derives each finding's severity
 from the profile (:class:`Emitter`).
 
-The byte-level checks (OAS001 ``sse-utf8``, OAS002 ``sse-http-envelope``, OAS003
-``sse-line-endings``, OAS004 ``sse-data-field``, OAS005 ``sse-comments``) are written once here
-and sit in both catalogs: they read only the decoder's framing facts, the HTTP envelope and the
-current event, which every surface's context exposes (:class:`FramingContext`).
+The byte-level checks (OAS001 ``sse-utf8`` with the leading BOM, OAS002 ``sse-http-envelope``
+with the failed request, OAS003 ``sse-line-endings``, OAS004 ``sse-data-field``, OAS005
+``sse-comments``) are written once here and sit in both catalogs: they read only the decoder's
+framing facts, the HTTP envelope (and a failed request's body) and the current event, which every
+surface's context exposes (:class:`FramingContext`). ``failed_request`` tells the drivers when
+to hand a body to OAS002 alone instead of decoding it as a stream.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -33,6 +36,8 @@ __all__ = [
     "comments_end",
     "data_field_end",
     "data_field_event",
+    "error_message",
+    "failed_request",
     "http_end",
     "last_key",
     "line_endings_end",
@@ -200,6 +205,7 @@ class FramingContext(Protocol):
 
     facts: FramingFacts | None
     http: HttpInfo | None
+    http_body: bytes | None  # the body of a failed request (see failed_request)
     pos: int
     chunks: int
     last_event: SSEEvent | None
@@ -241,46 +247,102 @@ class FramingContext(Protocol):
 
 
 def utf8_end(ctx: FramingContext) -> None:
-    """OAS001: invalid UTF-8 anywhere in the stream."""
+    """OAS001: invalid UTF-8 anywhere in the stream, and a leading BOM.
+
+    SSE allows one leading BOM [whatwg-sse], but openai-python's decoder (``SSEDecoder`` in
+    openai/_streaming.py, used by chat and Responses streams alike) keeps it: the first line's
+    field name becomes ``\ufeffdata`` (or ``\ufeffevent``), an unknown field. A ``data:`` first
+    line is lost with its event (client matrix: bom); an ``event:`` first line loses only the
+    event name, which the SDKs do not read (they take ``type`` from the JSON): one level down.
+    """
     facts = ctx.facts
-    if facts is None or not facts.invalid_utf8_count:
+    if facts is None:
         return
-    offsets = ", ".join(str(o) for o in facts.invalid_utf8[:5])
-    more = "" if facts.invalid_utf8_count <= 5 else f" and {facts.invalid_utf8_count - 5} more"
-    ctx.emit(
-        "OAS001",
-        None,
-        f"invalid UTF-8 at byte offset {offsets}{more}; openai-python's strict decode raises "
-        "UnicodeDecodeError there",
-    )
+    if facts.invalid_utf8_count:
+        offsets = ", ".join(str(o) for o in facts.invalid_utf8[:5])
+        more = "" if facts.invalid_utf8_count <= 5 else f" and {facts.invalid_utf8_count - 5} more"
+        ctx.emit(
+            "OAS001",
+            None,
+            f"invalid UTF-8 at byte offset {offsets}{more}; openai-python's strict decode raises "
+            "UnicodeDecodeError there",
+        )
+    if facts.bom:
+        field = facts.bom_field
+        if field == "data":
+            ctx.emit(
+                "OAS001",
+                None,
+                "a UTF-8 BOM opens the body; openai-python does not strip it and silently drops "
+                "the first event (its `data:` line reads as an unknown field)",
+            )
+        else:
+            what = f"`{field}:` line" if field else "line"
+            ctx.emit(
+                "OAS001",
+                None,
+                f"a UTF-8 BOM opens the body; openai-python does not strip it, so its first {what} "
+                "reads as an unknown field (the event's data is kept)",
+                minor=True,
+            )
+
+
+def failed_request(http: HttpInfo | None) -> bool:
+    """A non-2xx answer that is not an event stream: the request failed before a stream began,
+    so there is no stream to check (only OAS002 reports it, with the error's message)."""
+    if http is None or http.status is None or 200 <= http.status < 300:
+        return False
+    ctype = (http.content_type or "").split(";", 1)[0].strip().lower()
+    return ctype != "text/event-stream"
+
+
+def error_message(body: bytes) -> str | None:
+    """``error.message`` of an OpenAI-style error body (or a bare ``message``), if any."""
+    try:
+        obj = json.loads(body.decode("utf-8", "replace"))
+    except ValueError:
+        return None
+    err = obj.get("error") if isinstance(obj, dict) else None
+    if isinstance(err, dict):
+        obj = err
+    msg = obj.get("message") if isinstance(obj, dict) else None
+    if isinstance(msg, str):
+        return msg
+    return err if isinstance(err, str) else None
 
 
 def http_end(ctx: FramingContext) -> None:
-    """OAS002: status 200 and ``text/event-stream``; a pre-stream failure as non-2xx JSON."""
+    """OAS002, strict level error (client matrix: every client raises on a failed request): a
+    failed request is reported once with its message (the drivers hand its body over alone,
+    ``http_body``); a wrong status or Content-Type on a stream is one level down (a warning)."""
     http = ctx.http
     if http is None:
         return
     status = http.status
     ctype = (http.content_type or "").split(";", 1)[0].strip().lower()
     is_sse = ctype == "text/event-stream"
-    if status is not None and not 200 <= status < 300 and not is_sse and not ctx.chunks:
-        # A failure before the stream started, sent as the contract asks (non-2xx, not SSE).
+    body = ctx.http_body
+    if body is not None:
+        msg = error_message(body)
         ctx.emit(
             "OAS002",
             None,
-            f"HTTP status {status} ({http.content_type or 'no Content-Type'}): the request "
-            "failed before the stream started",
-            minor=True,
+            f"the request failed: HTTP {status}"
+            + (f": {msg!r}" if msg is not None else f" ({http.content_type or 'no Content-Type'})")
+            + "; no stream to check (every client raises its status error)",
+            text=body.decode("utf-8", "replace"),
+            key="message" if msg is not None else None,
         )
         return
     if status is not None and status != 200:
-        ctx.emit("OAS002", None, f"HTTP status {status} for a stream, expected 200")
+        ctx.emit("OAS002", None, f"HTTP status {status} for a stream, expected 200", minor=True)
     if http.content_type is not None and not is_sse:
         ctx.emit(
             "OAS002",
             None,
             f"Content-Type {http.content_type!r}, expected text/event-stream"
             + ("" if ctx.chunks else "; a 200 error body makes the SDKs end the stream silently"),
+            minor=True,
         )
 
 

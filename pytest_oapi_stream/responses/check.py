@@ -16,6 +16,7 @@ from typing import Any
 
 from ..core.driver import windows
 from ..core.report import Report, StreamContractError
+from ..core.rules import failed_request
 from ..core.sources import HttpInfo, Source, SourceError, aiter_pieces, open_source
 from ..core.sse import FramingFacts, SSEDecoder, SSEEvent
 from . import fastpath
@@ -430,6 +431,20 @@ def _options(
     return _Options(src, profile, codes, bool(strict), request, url or src.url)
 
 
+def _as_bytes(piece: bytes | str) -> bytes:
+    return piece.encode("utf-8") if isinstance(piece, str) else piece
+
+
+def _failed_request(o: _Options, body: bytes) -> ResponseReport:
+    """A non-2xx answer that is no event stream: report the failure (OAS002) and nothing else;
+    its JSON error body is no event to judge (no OAS101/OAS1xx cascade)."""
+    feed = _Feed(o, keep=False)
+    run = feed.run = feed._start(None)
+    run.ctx.http_body = body
+    run.end_checks = [r.on_end for r in RULES if r.code == "OAS002" and r.on_end is not None]
+    return run.finish(None)
+
+
 def _check_sync(o: _Options) -> ResponseReport:
     was_enabled = gc.isenabled()
     gc.disable()  # thousands of kept event objects make the collector dominate otherwise
@@ -441,6 +456,8 @@ def _check_sync(o: _Options) -> ResponseReport:
                 pass
             return feed.finish()
         assert o.src.pieces is not None
+        if failed_request(o.src.http):
+            return _failed_request(o, b"".join(_as_bytes(p) for p in o.src.pieces))
         for whole in o.src.pieces:
             for _ in feed.feed(whole):
                 pass
@@ -481,6 +498,8 @@ async def acheck_response_stream(
     o = _options(source, profile, ignore, strict, request, url)
     if o.src.kind != "async":
         return _check_sync(o)
+    if failed_request(o.src.http):
+        return _failed_request(o, b"".join([_as_bytes(p) async for p in aiter_pieces(o.src)]))
     feed = _Feed(o, keep=True)
     async for whole in aiter_pieces(o.src):
         for _ in feed.feed(whole):
@@ -554,9 +573,10 @@ class CheckedResponseEvents:
         self._raise = raise_on_error
         self.report: ResponseReport | None = None
 
-    def _end(self, feed: _Feed) -> None:
+    def _end(self, feed: _Feed | None, body: bytes = b"") -> None:
+        """The verdict; ``feed`` is ``None`` for a failed request (OAS002 alone on ``body``)."""
         __tracebackhide__ = True
-        self.report = feed.finish()
+        self.report = feed.finish() if feed is not None else _failed_request(self._o, body)
         if self._raise and not self.report.ok:
             raise StreamContractError(self.report)
 
@@ -571,6 +591,9 @@ class CheckedResponseEvents:
             yield from feed.items(src.chunks)
         else:
             assert src.pieces is not None
+            if failed_request(src.http):
+                self._end(None, b"".join(_as_bytes(p) for p in src.pieces))
+                return
             for whole in src.pieces:
                 yield from feed.feed(whole)
             yield from feed.close()
@@ -582,6 +605,9 @@ class CheckedResponseEvents:
         if src.kind != "async":
             for event in self:
                 yield event
+            return
+        if failed_request(src.http):
+            self._end(None, b"".join([_as_bytes(p) async for p in aiter_pieces(src)]))
             return
         feed = _Feed(self._o, keep=False)
         async for whole in aiter_pieces(src):

@@ -73,6 +73,7 @@ class ResponseContext(Emitter):
     ignore: frozenset[str]
     framing: bool = True
     http: HttpInfo | None = None
+    http_body: bytes | None = None  # the body of a failed request (see core.rules.failed_request)
     url: str | None = None
     now: float = field(default_factory=time.time)
     findings: list[Violation] = field(default_factory=list)
@@ -1339,7 +1340,7 @@ RULES: tuple[Rule, ...] = (
         "sse-utf8",
         "error",
         "byte",
-        "the body is valid UTF-8",
+        "the body is valid UTF-8, without a leading BOM (openai-python loses the first event)",
         on_end=utf8_end,
         framing=True,
     ),
@@ -1348,7 +1349,8 @@ RULES: tuple[Rule, ...] = (
         "sse-http-envelope",
         "error",
         "stream",
-        "HTTP 200 with text/event-stream; pre-stream failures as non-2xx JSON",
+        "a stream is HTTP 200 text/event-stream (warn); a non-2xx answer is a failed "
+        "request (error)",
         on_end=http_end,
     ),
     Rule(

@@ -779,3 +779,12 @@ async def test_async_twins() -> None:
     assert len(ids) == 5 and it.report is not None and _verdict(it.report) == _verdict(report)
     with pytest.raises(TypeError, match="acheck_chunk_stream"):
         check_chunk_stream(_pieces(sse(T)))
+
+
+def test_leading_bom_before_a_comment_line_is_a_warning() -> None:
+    # openai-python misreads only the comment (`\ufeff:` is an unknown field): nothing is lost.
+    report = check(b"\xef\xbb\xbf: keep-alive\n\n" + sse(T).encode())
+    assert [(v.code, v.severity) for v in hits(report, "OAS001")] == [("OAS001", "warn")]
+    assert not hits(check(sse(T).encode()), "OAS001")
+    clean = check(resp(200, HTTP_SSE, sse(T)))
+    assert not hits(clean, "OAS001") and not hits(clean, "OAS002")

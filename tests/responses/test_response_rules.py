@@ -7,7 +7,7 @@ the stated severity or above.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,14 @@ from resp_streams import (
     sse,
 )
 
-from pytest_oapi_stream import RESPONSE_RULES, check_response_stream
+from pytest_oapi_stream import (
+    RESPONSE_RULES,
+    CheckedResponseEvents,
+    StreamContractError,
+    acheck_response_stream,
+    check_response_stream,
+    iter_checked_response_events,
+)
 from pytest_oapi_stream.core.report import SEVERITY_RANK
 from pytest_oapi_stream.responses.rules import RULES_BY_CODE
 
@@ -187,7 +194,9 @@ def _ann_index(evs: Events) -> None:
 
 CASES = [
     Case("OAS001", TEXT, _bytes(TEXT, b'"delta":"', b'"delta":"\xff')),
-    Case("OAS002", TEXT, _wrong_content_type),
+    # A 200 stream with the wrong Content-Type is one level down (clients still read it), as
+    # in the chat table; a failed request is the error (test_failed_request_* below).
+    Case("OAS002", TEXT, _wrong_content_type, "warn"),
     Case("OAS003", TEXT, _bytes(TEXT, b"\n", b"\r\n", -1), "warn"),
     Case("OAS004", TEXT, _bytes(TEXT, b"data: {", b"data:{"), "warn"),
     Case(
@@ -376,3 +385,80 @@ def test_an_incomplete_item_in_a_completed_response_is_oas127() -> None:
     report = check_response_stream(sse(edited(TEXT, incomplete)), profile="openai")
     found = [v for v in report.violations if v.code == "OAS127"]
     assert found and "ends response.completed" in found[0].message, report.format()
+
+
+# ------------------------------------------------------------- OAS001/OAS002 shared with chat
+
+FAILED_BODY = b'{"error": {"message": "Rate limit reached", "type": "requests"}}'
+JSON_HEADERS = {"content-type": "application/json"}
+
+
+def _codes(report: Any) -> list[tuple[str, str]]:
+    return [(v.code, v.severity) for v in report.violations]
+
+
+def test_failed_request_is_one_error_without_the_cascade() -> None:
+    # Before: OAS002 info plus OAS101/OAS102/OAS114... judging the JSON error body as events.
+    report = check_response_stream(httpx.Response(429, headers=JSON_HEADERS, content=FAILED_BODY))
+    assert _codes(report) == [("OAS002", "error")]
+    assert "HTTP 429: 'Rate limit reached'" in report.violations[0].message
+    assert report.violations[0].excerpt is not None
+    assert "Rate limit reached" in report.violations[0].excerpt
+    assert not report.ok
+    assert report.stream is not None and report.stream.event_count == 0
+
+
+def test_failed_request_iterating_mode() -> None:
+    it = CheckedResponseEvents(
+        httpx.Response(500, headers=JSON_HEADERS, content=FAILED_BODY), raise_on_error=False
+    )
+    assert list(it) == []
+    assert it.report is not None and _codes(it.report) == [("OAS002", "error")]
+    with pytest.raises(StreamContractError, match="HTTP 500: 'Rate limit reached'"):
+        list(iter_checked_response_events(httpx.Response(500, content=FAILED_BODY)))
+
+
+@pytest.mark.anyio
+async def test_failed_request_async_sources() -> None:
+    async def body() -> AsyncIterator[bytes]:
+        yield FAILED_BODY
+
+    source = httpx.Response(429, headers=JSON_HEADERS, content=body())
+    report = await acheck_response_stream(source)
+    assert _codes(report) == [("OAS002", "error")]
+    assert "'Rate limit reached'" in report.violations[0].message
+    it = CheckedResponseEvents(
+        httpx.Response(503, headers=JSON_HEADERS, content=body()), raise_on_error=False
+    )
+    assert [e async for e in it] == []
+    assert it.report is not None and _codes(it.report) == [("OAS002", "error")]
+
+
+def test_a_failed_sse_answer_is_still_read_as_a_stream() -> None:
+    # A non-2xx text/event-stream is no failed request: its events are judged, OAS002 warns.
+    source = httpx.Response(500, headers={"content-type": "text/event-stream"}, content=raw(TEXT))
+    report = check_response_stream(source, profile="openai")
+    assert _codes(report) == [("OAS002", "warn")]
+    assert report.stream is not None and report.stream.event_count > 0
+
+
+def test_leading_bom_before_a_data_line_is_an_error() -> None:
+    # openai-python keeps the BOM: `\ufeffdata` is an unknown field, the first event is lost
+    # (responses.create drops response.created; responses.stream() raises RuntimeError).
+    body = b"\xef\xbb\xbf" + sse(events(TEXT), names=False)
+    found = [v for v in check_response_stream(body, profile="openai").violations if v.code < "OAS1"]
+    assert [(v.code, v.severity) for v in found] == [("OAS001", "error")]  # OAS103: no names
+    assert "silently drops the first event" in found[0].message
+
+
+def test_leading_bom_before_an_event_line_is_a_warning() -> None:
+    # Only the first event's name is lost; the SDKs read the type from the JSON.
+    report = check_response_stream(b"\xef\xbb\xbf" + raw(TEXT), profile="openai")
+    assert _codes(report) == [("OAS001", "warn")]
+    assert "`event:` line reads as an unknown field" in report.violations[0].message
+
+
+def test_clean_stream_has_neither() -> None:
+    ok = httpx.Response(200, headers={"content-type": "text/event-stream"}, content=raw(TEXT))
+    report = check_response_stream(ok, profile="openai")
+    assert not {"OAS001", "OAS002"} & set(report.codes("info"))

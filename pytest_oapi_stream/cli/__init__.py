@@ -123,12 +123,51 @@ def input_files(command: str, paths: Sequence[str], errors: list[str]) -> list[A
     return files
 
 
-def check_ignored(ignore: Sequence[str]) -> None:
-    """An ``--ignore`` code that neither catalog knows is bad usage, named before any output."""
-    from ..chat.check import _check_ignore
-    from ..recording.files import ignore_for_surface
+def profile_problem(profile: str) -> str | None:
+    """Why ``profile`` names no profile of either surface (one line), or None when it does.
 
-    _check_ignore(ignore_for_surface(ignore, "chat"))
+    The one check of ``--profile`` for every subcommand: a name that only the Responses
+    catalog knows (``lmstudio``) is as valid as a chat one.
+    """
+    if profile == "auto" or profile in PROFILES or profile in RESPONSE_PROFILES:
+        return None
+    names = ", ".join(dict.fromkeys([*PROFILES, *RESPONSE_PROFILES]))
+    return f"unknown profile {profile!r}; choose auto or one of {names}"
+
+
+def check_profile_name(profile: str) -> None:
+    """``UsageFailure`` when ``profile`` names no profile of either surface."""
+    problem = profile_problem(profile)
+    if problem is not None:
+        raise UsageFailure(problem)
+
+
+def _code_range(codes: Sequence[str]) -> str:
+    """``OAS001-OAS043``: the first and last code of a rule table."""
+    return f"{codes[0]}-{codes[-1]}" if len(codes) > 1 else codes[0]
+
+
+def check_ignored(ignore: Sequence[str]) -> None:
+    """An ``--ignore`` code that neither catalog knows is bad usage, named before any output;
+    the message gives both ranges (taken from the rule tables)."""
+    from ..chat.rules import RULES as CHAT_RULES
+    from ..responses.rules import RULES as RESPONSE_RULES
+
+    tables = (CHAT_RULES, RESPONSE_RULES)
+    known = {key for table in tables for r in table for key in (r.code, r.name)}
+    if isinstance(ignore, str):
+        ignore = [c.strip() for c in ignore.split(",") if c.strip()]
+    for code in ignore:
+        if code in known or code.upper() in known:
+            continue
+        chat = _code_range([r.code for r in CHAT_RULES])
+        # The Responses table also holds the byte-level chat rules it reuses: its own range
+        # is the codes the chat table does not have.
+        own = [r.code for r in RESPONSE_RULES if r.code not in {c.code for c in CHAT_RULES}]
+        raise UsageFailure(
+            f"ignore: unknown rule {code!r}; codes are {chat} (chat completions) and "
+            f"{_code_range(own)} (Responses), or their names (e.g. 'id-constant')"
+        )
 
 
 def _check_paths(args: argparse.Namespace, errors: list[str]) -> Iterator[Result]:
@@ -216,13 +255,7 @@ def _row(v: Violation, unit: str = "chunk") -> tuple[str, str, str, str, str]:
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
-    if args.profile != "auto" and args.profile not in (*PROFILES, *RESPONSE_PROFILES):
-        try:
-            get_profile(args.profile)  # names the known chat profiles
-        except ValueError as exc:
-            raise UsageFailure(
-                f"{exc}; Responses profiles: {', '.join(sorted(RESPONSE_PROFILES))}"
-            ) from None
+    check_profile_name(args.profile)
     errors: list[str] = []
     total = failed = 0
     as_json = args.format == "json"
@@ -370,6 +403,38 @@ def _profile_sections() -> list[str]:
     return parts
 
 
+def responses_rules_markdown(profile: str = "openai") -> str:
+    """The Responses catalog as a Markdown table, with each rule's severity under ``profile``."""
+    from ..responses.profiles import get_response_profile
+    from ..responses.rules import RULES
+
+    prof = get_response_profile(profile)
+    lines = ["| code | name | severity | scope | rule |", "|---|---|---|---|---|"]
+    for r in RULES:
+        sev = prof.severity.get(r.code, r.severity)
+        lines.append(f"| {r.code} | `{r.name}` | {sev} | {r.scope} | {r.summary} |")
+    return "\n".join(lines) + "\n"
+
+
+def responses_profiles_markdown() -> str:
+    """The Responses rules x profiles matrix of severities (bold: differs from the rule's)."""
+    from ..responses.profiles import get_response_profile
+    from ..responses.rules import RULES
+
+    profs = [get_response_profile(name) for name in RESPONSE_PROFILES]
+    lines = [
+        "| code | name | " + " | ".join(p.name for p in profs) + " |",
+        "|---|---|" + "---|" * len(profs),
+    ]
+    for r in RULES:
+        cells = []
+        for p in profs:
+            sev = p.severity.get(r.code, r.severity)
+            cells.append(sev if sev == r.severity else f"**{sev}**")
+        lines.append(f"| {r.code} | `{r.name}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def responses_document() -> str:
     """The Responses part of ``docs/rules.md``: its catalog, severities per profile, profiles."""
     from ..responses.profiles import get_response_profile
@@ -393,18 +458,8 @@ def responses_document() -> str:
     ]
     for r in RULES:
         lines.append(f"| {r.code} | `{r.name}` | {r.severity} | {r.scope} | {r.summary} |")
-    lines += [
-        "",
-        "## Severity per profile (bold: differs from `openai`)\n",
-        "| code | name | " + " | ".join(p.name for p in profs) + " |",
-        "|---|---|" + "---|" * len(profs),
-    ]
-    for r in RULES:
-        cells = []
-        for p in profs:
-            sev = p.severity.get(r.code, r.severity)
-            cells.append(sev if sev == r.severity else f"**{sev}**")
-        lines.append(f"| {r.code} | `{r.name}` | " + " | ".join(cells) + " |")
+    lines += ["", "## Severity per profile (bold: differs from `openai`)\n"]
+    lines.append(responses_profiles_markdown().rstrip("\n"))
     lines += ["", "## Responses profiles\n"]
     for p in profs:
         lines.append(f"### `{p.name}`\n")
@@ -429,15 +484,44 @@ def responses_document() -> str:
     return "\n".join(lines)
 
 
+_SURFACES = {
+    "chat": ("Chat completions (`/v1/chat/completions`)", PROFILES),
+    "responses": ("Responses (`/v1/responses`)", RESPONSE_PROFILES),
+}
+
+
 def _cmd_rules(args: argparse.Namespace, out: TextIO) -> int:
-    try:
-        if args.doc:
-            text = rules_document()
+    """The catalogs of the chosen surfaces (both by default), each under its own heading."""
+    if args.doc:
+        out.write(rules_document())
+        return 0
+    check_profile_name(args.profile)
+    if args.profile == "auto":
+        raise UsageFailure("rules shows severities under a named profile, not auto")
+    surfaces = ["chat", "responses"] if args.surface == "both" else [args.surface]
+    known = [s for s in surfaces if args.matrix or args.profile in _SURFACES[s][1]]
+    if not known:
+        raise UsageFailure(
+            f"profile {args.profile!r} has no {args.surface} rules; "
+            f"{args.surface} profiles: {', '.join(_SURFACES[args.surface][1])}"
+        )
+    parts = []
+    for surface in surfaces:
+        title, _ = _SURFACES[surface]
+        if len(surfaces) > 1:
+            parts.append(f"## {title}\n\n")
+        if surface not in known:
+            parts.append(f"Profile `{args.profile}` is not a {surface} profile.\n")
+        elif surface == "chat":
+            parts.append(profiles_markdown() if args.matrix else rules_markdown(args.profile))
         else:
-            text = profiles_markdown() if args.matrix else rules_markdown(args.profile)
-    except ValueError as exc:
-        raise UsageFailure(str(exc)) from None
-    out.write(text)
+            parts.append(
+                responses_profiles_markdown()
+                if args.matrix
+                else responses_rules_markdown(args.profile)
+            )
+        parts.append("\n")
+    out.write("".join(parts).rstrip("\n") + "\n")
     return 0
 
 
@@ -477,6 +561,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--no-color", action="store_true", help="never colour the output")
     rules = sub.add_parser("rules", help="print the rule catalog (Markdown)")
     rules.add_argument("--profile", default="openai", help="show severities under this profile")
+    rules.add_argument(
+        "--surface",
+        choices=("both", "chat", "responses"),
+        default="both",
+        help="which catalog: chat completions, Responses or both (default)",
+    )
     rules.add_argument(
         "--matrix", action="store_true", help="print every built-in profile's severity per rule"
     )

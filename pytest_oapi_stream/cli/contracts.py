@@ -140,11 +140,11 @@ def load_document(path: str | os.PathLike[str], profile: str = "auto") -> dict[s
 
 
 def _check_profile(profile: str) -> None:
-    from ..responses.profiles import RESPONSE_PROFILES
+    from . import profile_problem
 
-    if profile != "auto" and profile not in PROFILES and profile not in RESPONSE_PROFILES:
-        names = ", ".join(dict.fromkeys([*PROFILES, *RESPONSE_PROFILES]))
-        raise InputError(f"unknown profile {profile!r}; choose auto or one of {names}")
+    problem = profile_problem(profile)
+    if problem is not None:
+        raise InputError(problem)
 
 
 # --------------------------------------------------------------------------------------------
@@ -193,6 +193,17 @@ def diff_main(args: argparse.Namespace) -> int:
     return 1 if changes else 0
 
 
+def _surface_mismatch(profile: str) -> str | None:
+    """Why ``profile`` cannot judge some stream: it belongs to the other surface only."""
+    from ..responses.profiles import RESPONSE_PROFILES
+
+    if profile in RESPONSE_PROFILES and profile not in PROFILES:
+        return f"profile {profile!r} is a Responses profile; this file holds chat completions"
+    if profile in PROFILES and profile not in RESPONSE_PROFILES:
+        return f"profile {profile!r} is a chat profile; this file holds Responses streams"
+    return None
+
+
 # --------------------------------------------------------------------------------------------
 # report
 # --------------------------------------------------------------------------------------------
@@ -223,6 +234,8 @@ def report_main(args: argparse.Namespace) -> int:
             problem = str(exc)
         except OSError as exc:
             problem = f"{file}: cannot read ({exc.strerror or exc})"
+        except ValueError as exc:  # a chat stream under a Responses-only profile, or back
+            problem = f"{file}: {_surface_mismatch(args.profile) or exc}"
         else:
             continue
         warn("report", problem)

@@ -136,3 +136,42 @@ def test_rules_doc_is_in_sync() -> None:
     assert doc == rules_document(), (
         "docs/rules.md is out of date: regenerate it with `oapi-stream rules --doc > docs/rules.md`"
     )
+
+
+def test_rules_lists_both_catalogs_by_default(capsys: pytest.CaptureFixture[str]) -> None:
+    from pytest_oapi_stream.chat.rules import RULES as CHAT
+    from pytest_oapi_stream.responses.rules import RULES as RESP
+
+    code, out, _ = run(capsys, "rules")
+    assert code == 0
+    assert "## Chat completions" in out and "## Responses" in out
+    assert out.count("\n| OAS") == len(CHAT) + len(RESP)
+    code, out, _ = run(capsys, "rules", "--surface", "responses")
+    assert code == 0 and "| OAS138 |" in out and "| OAS041 |" not in out
+
+
+def test_rules_and_report_accept_a_responses_only_profile(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(capsys, "rules", "--profile", "lmstudio")
+    assert code == 0, err
+    assert "| OAS101 |" in out and "not a chat profile" in out
+    code, _, err = run(capsys, "rules", "--surface", "chat", "--profile", "lmstudio")
+    assert code == 2 and "has no chat rules" in err
+    code, _, err = run(capsys, "rules", "--profile", "nope")
+    assert code == 2 and "unknown profile 'nope'" in err and "lmstudio" in err
+    lms = DATA / "corpus-responses" / "lmstudio__gemma-7b-it_text.sse"
+    code, out, err = run(capsys, "report", "--format", "md", "--profile", "lmstudio", str(lms))
+    assert code == 0 and err == "" and "lmstudio" in out
+    code, _, err = run(capsys, "report", "--format", "md", "--profile", "lmstudio", str(CLEAN))
+    assert code == 2 and "'lmstudio' is a Responses profile; this file holds chat" in err
+
+
+def test_unknown_ignore_code_names_both_ranges(capsys: pytest.CaptureFixture[str]) -> None:
+    from pytest_oapi_stream.chat.rules import RULES as CHAT
+    from pytest_oapi_stream.responses.rules import RULES as RESP
+
+    code, out, err = run(capsys, "check", "--ignore", "OAS999", str(CLEAN))
+    assert code == 2 and out == ""
+    assert f"OAS001-{CHAT[-1].code} (chat completions)" in err
+    assert f"OAS101-{RESP[-1].code} (Responses)" in err

@@ -44,6 +44,17 @@ without =JSON has the arguments {}.
 """
 
 
+def _port(value: str) -> int:
+    """An argparse type: a TCP port number, 0-65535 (bind() would raise OverflowError)."""
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {value!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is out of range 0-65535")
+    return port
+
+
 def _cli_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="oapi-stream serve",
@@ -75,7 +86,9 @@ def _cli_parser() -> argparse.ArgumentParser:
         help="a tool call the built stream makes: the function's name, optionally with "
         "=JSON arguments (an object); repeat the flag for parallel calls",
     )
-    p.add_argument("--port", type=int, default=0, help="TCP port (default 0: any free port)")
+    p.add_argument(
+        "--port", type=_port, default=0, help="TCP port 0-65535 (default 0: any free port)"
+    )
     p.add_argument("--host", default=HOST, choices=("127.0.0.1", "localhost"), help="loopback only")
     return p
 

@@ -225,3 +225,23 @@ def test_help_documents_tool_calls(capsys: pytest.CaptureFixture[str]) -> None:
         serve_main(["--help"])
     out = capsys.readouterr().out
     assert "--tool-calls NAME[=JSON]" in out and "repeat" in out
+
+
+@pytest.mark.parametrize(
+    ("port", "message"),
+    [
+        ("99999", "port 99999 is out of range 0-65535"),
+        ("-1", "port -1 is out of range"),
+        ("x", "not a port"),
+    ],
+)
+def test_port_out_of_range_is_a_usage_error(port: str, message: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest_oapi_stream", "serve", "--port", port],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert f"argument --port: {message}" in proc.stderr.splitlines()[-1]

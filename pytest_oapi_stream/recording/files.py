@@ -29,6 +29,7 @@ from ..responses.check import check_response_stream
 from ..responses.rules import RULES as RESPONSE_RULES
 
 __all__ = [
+    "EMPTY_FILE",
     "NOT_A_CASSETTE",
     "RecordedInteraction",
     "Recording",
@@ -43,6 +44,7 @@ __all__ = [
     "looks_like_sse",
     "read_recordings",
     "recordings_from_cassette",
+    "yaml_problem",
 ]
 
 _RECORDING_SUFFIXES = (".sse", ".yaml", ".yml", ".json")
@@ -51,6 +53,9 @@ _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 #: The one-line reason for a file that parses but holds no cassette (CLI and plugin alike).
 NOT_A_CASSETTE = "not a vcrpy cassette (no `interactions` list)"
+
+#: The one-line reason for a file with nothing in it but blank space (CLI and plugin alike).
+EMPTY_FILE = "the file is empty"
 
 
 class RecordingError(ValueError):
@@ -153,6 +158,8 @@ def load_yaml(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RecordingError(f"{path}: cannot read ({exc})") from None
+    if not text.strip():
+        raise RecordingError(f"{path}: {EMPTY_FILE}")
     try:
         return yaml.load(text, Loader=_Loader)
     except yaml.constructor.ConstructorError:
@@ -164,8 +171,20 @@ def load_yaml(path: Path) -> Any:
         except Exception as exc:  # vcrpy raises what its YAML loader raises
             raise RecordingError(f"{path}: not a readable cassette ({exc})") from None
     except yaml.YAMLError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise RecordingError(f"{path}: not valid YAML/JSON ({first})") from None
+        raise RecordingError(f"{path}: not valid YAML/JSON {yaml_problem(exc)}") from None
+
+
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """The parser's complaint on one line, with its line and column (1-based, as an editor
+    counts them): ``at line 2, column 13: did not find ... (while scanning a block scalar)``."""
+    problem = getattr(exc, "problem", None)
+    context = getattr(exc, "context", None)
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if not problem:
+        text = str(exc).splitlines()
+        return f"({text[0] if text else type(exc).__name__})"
+    where = f"at line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return where + str(problem) + (f" ({context})" if context else "")
 
 
 def cassette_problem(doc: Any) -> str | None:

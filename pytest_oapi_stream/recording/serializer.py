@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from .errors import BrokenCassetteError
-from .files import atomic_write_text, cassette_problem
+from .files import EMPTY_FILE, atomic_write_text, cassette_problem
 from .filters import SecretSink
 from .matching import request_key
 
@@ -270,7 +270,9 @@ def _read_pairs(path: Path, serializer: Any) -> Any:
         raise CassetteNotFoundError() from None
     except (OSError, UnicodeDecodeError) as exc:
         raise BrokenCassetteError(f"cannot read ({exc})") from None
-    doc = serializer.deserialize(data) if data.strip() else None
+    if not data.strip():
+        raise BrokenCassetteError(EMPTY_FILE)
+    doc = serializer.deserialize(data)
     problem = cassette_problem(doc)
     if problem is not None:
         raise BrokenCassetteError(problem)

@@ -175,3 +175,23 @@ def test_unknown_ignore_code_names_both_ranges(capsys: pytest.CaptureFixture[str
     assert code == 2 and out == ""
     assert f"OAS001-{CHAT[-1].code} (chat completions)" in err
     assert f"OAS101-{RESP[-1].code} (Responses)" in err
+
+
+def test_invalid_yaml_names_line_and_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("interactions:\n- request: |x\n   bad\n", "utf-8")
+    code, _, err = run(capsys, "check", str(bad))
+    assert code == 2
+    assert "bad.yaml: not valid YAML/JSON at line 2, column 13: " in err
+    assert "(while scanning a block scalar)" in err and len(err.splitlines()) == 1
+
+
+def test_empty_cassette_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty.yaml"
+    empty.write_bytes(b"")
+    for command in ("check", "shape"):
+        code, _, err = run(capsys, command, str(empty))
+        assert code == 2
+        assert err.strip().endswith("empty.yaml: the file is empty"), err

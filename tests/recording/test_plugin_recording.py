@@ -102,8 +102,8 @@ NOT_A_CASSETTE = "not a vcrpy cassette (no `interactions` list)"
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
-        ("", NOT_A_CASSETTE),
-        ("\n  \n", NOT_A_CASSETTE),
+        ("", "the file is empty"),
+        ("\n  \n", "the file is empty"),
         ("foo: bar\n", NOT_A_CASSETTE),
         ("# only a comment\n", NOT_A_CASSETTE),
         ("- 1\n- 2\n", NOT_A_CASSETTE),
@@ -148,9 +148,9 @@ def test_cli_gives_the_same_reason_for_a_broken_cassette(tmp_path: Path) -> None
     from pytest_oapi_stream.recording.files import RecordingError, read_recordings
 
     path = tmp_path / "x.yaml"
-    for content in ("", "foo: bar\n"):
+    for content, reason in (("", "the file is empty"), ("foo: bar\n", NOT_A_CASSETTE)):
         path.write_text(content)
-        with pytest.raises(RecordingError, match=re.escape(f"x.yaml: {NOT_A_CASSETTE}")):
+        with pytest.raises(RecordingError, match=re.escape(f"x.yaml: {reason}")):
             read_recordings(path)
 
 

@@ -210,7 +210,8 @@ def _surface_mismatch(profile: str) -> str | None:
 
 
 def report_main(args: argparse.Namespace) -> int:
-    """``oapi-stream report PATH... --format md|html``: the conformance matrix of the streams."""
+    """``oapi-stream report PATH... [--format md|html]``: the conformance matrix of the streams
+    (Markdown unless ``--format html`` or an ``-o`` file ending in ``.html``)."""
     from ..contracts.conformance import render_html, render_markdown, rows_from_paths
     from . import warn
 
@@ -244,7 +245,10 @@ def report_main(args: argparse.Namespace) -> int:
         if errors:
             return 2
         return _fail("report", "no streamed chat completion in " + ", ".join(args.paths))
-    render = render_html if args.format == "html" else render_markdown
+    fmt = args.format or (
+        "html" if out_path is not None and out_path.suffix.lower() in (".html", ".htm") else "md"
+    )
+    render = render_html if fmt == "html" else render_markdown
     # A file name or a recorded URL may carry control characters: the document must not.
     text = printable(render(rows, title=args.title, all_rules=args.all_rules), lines=True)
     if out_path is None:
@@ -255,7 +259,8 @@ def report_main(args: argparse.Namespace) -> int:
         out_path.write_text(text, encoding="utf-8")
     except OSError as exc:
         return _fail("report", f"{out_path}: cannot write ({exc.strerror})")
-    print(printable(f"wrote {out_path} ({len(rows)} streams)"), file=sys.stderr)
+    unit = "stream" if len(rows) == 1 else "streams"
+    print(printable(f"wrote {out_path} ({len(rows)} {unit})"), file=sys.stderr)
     return 2 if errors else 0
 
 
@@ -298,7 +303,11 @@ def add_contract_commands(subparsers: Any) -> None:
         "pass/warn/fail cells linking to the offending chunk. HTML is one self-contained file.",
     )
     report.add_argument("paths", nargs="+", metavar="PATH", help=".sse file, cassette or folder")
-    report.add_argument("--format", choices=("md", "html"), required=True)
+    report.add_argument(
+        "--format",
+        choices=("md", "html"),
+        help="md or html (default: html when OUT ends in .html or .htm, else md)",
+    )
     report.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
     report.add_argument("--profile", default="auto", help=profiles)
     report.add_argument("--title", default="Stream conformance report")

@@ -195,3 +195,18 @@ def test_empty_cassette_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[st
         code, _, err = run(capsys, command, str(empty))
         assert code == 2
         assert err.strip().endswith("empty.yaml: the file is empty"), err
+
+
+def test_report_counts_in_english_and_defaults_to_markdown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "report", str(CLEAN))
+    assert code == 0, err
+    assert out.startswith("# Stream conformance report")
+    assert "1 stream from 1 provider; 0 break an error-level rule" in out
+    code, out, err = run(capsys, "report", str(BROKEN), "-o", str(tmp_path / "r.html"))
+    assert code == 0 and out == "" and "(1 stream)" in err
+    page = (tmp_path / "r.html").read_text("utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "1 breaks an error-level rule" in page
+    run(capsys, "report", str(CLEAN), "-o", str(tmp_path / "r.md"))
+    assert (tmp_path / "r.md").read_text("utf-8").startswith("# Stream")

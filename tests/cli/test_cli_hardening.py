@@ -191,7 +191,7 @@ def test_one_bad_cassette_in_a_folder_is_reported_and_the_rest_checked(
 
     code, out, err = run(capsys, "report", "--format", "md", str(tmp_path))
     assert code == 2
-    assert "2 streams from 1 providers" in out
+    assert "2 streams from 1 provider;" in out
     assert len(err.strip().splitlines()) == 1 and "b_bad.yaml" in err
 
 

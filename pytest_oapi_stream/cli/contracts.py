@@ -2,9 +2,10 @@
 
 ``cli.py`` calls :func:`add_contract_commands` with its subparsers; each subcommand stores its
 handler in ``handler`` (``args.handler(args) -> int``). Inputs are ``.sse`` files, vcrpy
-cassettes (every streamed chat completion in them, checked with its recorded request) and shape
-files. Exit codes: 0 same shape / rendered, 1 shape changed, 2 bad input (one line on stderr, no
-traceback; ``report`` reports an unreadable file, renders the others and exits 2 at the end).
+cassettes (every streamed chat completion or Responses stream in them, checked with its recorded
+request) and shape files. Exit codes: 0 same shape / rendered, 1 shape changed, 2 bad input
+(one line on stderr, no traceback; ``report`` reports an unreadable file, renders the others
+and exits 2 at the end).
 
 ``shape`` and ``diff`` take the shape of each stream as it is read (``ShapeBuilder`` fed by
 ``check_lean``): memory does not grow with the size of an ``.sse`` file.
@@ -41,6 +42,10 @@ __all__ = [
     "report_main",
     "shape_main",
 ]
+
+
+#: Why a recording gives nothing to shape or report: it holds no stream of either surface.
+_NO_STREAM = "no streamed chat completion or Responses stream in it"
 
 
 class InputError(Exception):
@@ -135,7 +140,7 @@ def load_document(path: str | os.PathLike[str], profile: str = "auto") -> dict[s
             for rec in recordings
         ]
     if not shapes:
-        raise InputError(f"{p}: no streamed chat completion in it, and no Responses stream")
+        raise InputError(f"{p}: {_NO_STREAM}")
     return shape_document(shapes)
 
 
@@ -244,7 +249,7 @@ def report_main(args: argparse.Namespace) -> int:
     if not rows:
         if errors:
             return 2
-        return _fail("report", "no streamed chat completion in " + ", ".join(args.paths))
+        return _fail("report", f"{', '.join(args.paths)}: {_NO_STREAM}")
     fmt = args.format or (
         "html" if out_path is not None and out_path.suffix.lower() in (".html", ".htm") else "md"
     )

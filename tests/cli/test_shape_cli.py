@@ -135,7 +135,7 @@ def test_cassette_request_is_used(capsys: pytest.CaptureFixture[str], tmp_path: 
         (["diff", "BAD", str(TEXT)], "not an .sse stream, a vcrpy cassette or a shape file"),
         (["diff", "BROKEN", str(TEXT)], "not valid YAML/JSON"),
         (["diff", "OLDFORMAT", str(TEXT)], "shape format"),
-        (["diff", "EMPTY", str(TEXT)], "no streamed chat completion in it"),
+        (["diff", "EMPTY", str(TEXT)], "no streamed chat completion or Responses stream in it"),
         (["shape", str(TEXT), "--profile", "nope"], "unknown profile 'nope'"),
     ],
 )
@@ -180,3 +180,20 @@ def test_the_installed_command_runs(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
+
+
+def test_responses_only_cassette_has_a_shape_and_no_stream_names_both_surfaces(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lms = CORPUS.parent / "corpus-responses" / "lmstudio__gemma-7b-it_text.sse"
+    path = cassette(tmp_path / "r.yaml", lms, request={"model": "m", "stream": True, "input": "x"})
+    doc = yaml.safe_load(path.read_text("utf-8"))
+    doc["interactions"][1]["request"]["uri"] = "http://127.0.0.1:1234/v1/responses"
+    path.write_text(yaml.safe_dump(doc), "utf-8")
+    code, out, err = run(capsys, "shape", str(path))
+    assert code == 0 and not err and "surface: responses" in out
+    empty = cassette(tmp_path / "none.yaml")  # only the non-stream GET
+    for argv in (["shape", str(empty)], ["report", str(empty)]):
+        code, out, err = run(capsys, *argv)
+        assert code == 2 and out == ""
+        assert "none.yaml: no streamed chat completion or Responses stream in it" in err, err

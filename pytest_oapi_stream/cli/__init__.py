@@ -142,6 +142,16 @@ def check_profile_name(profile: str) -> None:
         raise UsageFailure(problem)
 
 
+def surface_mismatch(profile: str) -> str | None:
+    """Why ``profile`` cannot judge a stream it was given: it belongs to the other surface
+    only (``lmstudio`` has no chat rules, ``groq`` no Responses rules); None otherwise."""
+    if profile in RESPONSE_PROFILES and profile not in PROFILES:
+        return f"profile {profile!r} is a Responses profile; this file holds chat completions"
+    if profile in PROFILES and profile not in RESPONSE_PROFILES:
+        return f"profile {profile!r} is a chat profile; this file holds Responses streams"
+    return None
+
+
 def _code_range(codes: Sequence[str]) -> str:
     """``OAS001-OAS043``: the first and last code of a rule table."""
     return f"{codes[0]}-{codes[-1]}" if len(codes) > 1 else codes[0]
@@ -206,6 +216,11 @@ def _check_paths(args: argparse.Namespace, errors: list[str]) -> Iterator[Result
             problem = str(exc)
         except OSError as exc:
             problem = f"{path}: cannot read ({exc.strerror or exc})"
+        except ValueError:  # a profile of the other surface only: this file is not judged
+            mismatch = surface_mismatch(args.profile)
+            if mismatch is None:
+                raise
+            problem = f"{path}: {mismatch}"
         else:
             continue
         warn("check", problem)

@@ -32,7 +32,7 @@ from ..contracts.shape_diff import diff_shapes
 from ..core.report import printable
 from ..core.surface import sniff_file
 from ..recording.files import RecordingError, load_yaml, recordings_from_cassette
-from . import input_files, path_problem
+from . import input_files, path_problem, surface_mismatch
 
 __all__ = [
     "InputError",
@@ -75,7 +75,8 @@ def _shape_of(
     try:
         report = check_lean(source, profile=profile, request=request, url=url, observe=fresh)
     except ValueError as exc:  # a Responses-only profile (lmstudio)
-        raise InputError(f"{source if isinstance(source, Path) else url}: {exc}") from None
+        where = source if isinstance(source, Path) else url
+        raise InputError(f"{where}: {surface_mismatch(profile) or exc}") from None
     if not builders:  # no pass saw a chunk callback (cannot happen for a path or bytes)
         fresh()
     return builders[0].shape(report)
@@ -95,7 +96,8 @@ def _responses_shape(
     try:
         report = check_response_stream(source, profile=profile, request=request, url=url)
     except ValueError as exc:  # a chat-only profile
-        raise InputError(f"{source if isinstance(source, Path) else url}: {exc}") from None
+        where = source if isinstance(source, Path) else url
+        raise InputError(f"{where}: {surface_mismatch(profile) or exc}") from None
     return response_stream_shape(report)
 
 
@@ -198,17 +200,6 @@ def diff_main(args: argparse.Namespace) -> int:
     return 1 if changes else 0
 
 
-def _surface_mismatch(profile: str) -> str | None:
-    """Why ``profile`` cannot judge some stream: it belongs to the other surface only."""
-    from ..responses.profiles import RESPONSE_PROFILES
-
-    if profile in RESPONSE_PROFILES and profile not in PROFILES:
-        return f"profile {profile!r} is a Responses profile; this file holds chat completions"
-    if profile in PROFILES and profile not in RESPONSE_PROFILES:
-        return f"profile {profile!r} is a chat profile; this file holds Responses streams"
-    return None
-
-
 # --------------------------------------------------------------------------------------------
 # report
 # --------------------------------------------------------------------------------------------
@@ -241,7 +232,7 @@ def report_main(args: argparse.Namespace) -> int:
         except OSError as exc:
             problem = f"{file}: cannot read ({exc.strerror or exc})"
         except ValueError as exc:  # a chat stream under a Responses-only profile, or back
-            problem = f"{file}: {_surface_mismatch(args.profile) or exc}"
+            problem = f"{file}: {surface_mismatch(args.profile) or exc}"
         else:
             continue
         warn("report", problem)

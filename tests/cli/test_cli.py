@@ -210,3 +210,14 @@ def test_report_counts_in_english_and_defaults_to_markdown(
     assert page.startswith("<!DOCTYPE html>") and "1 breaks an error-level rule" in page
     run(capsys, "report", str(CLEAN), "-o", str(tmp_path / "r.md"))
     assert (tmp_path / "r.md").read_text("utf-8").startswith("# Stream")
+
+
+def test_profile_of_the_other_surface_refuses_that_file_and_checks_the_rest(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    lms = DATA / "corpus-responses" / "lmstudio__gemma-7b-it_text.sse"
+    code, out, err = run(capsys, "check", "--profile", "lmstudio", str(CLEAN), str(lms))
+    assert code == 2 and "1 stream(s) checked: 1 ok" in out
+    assert "profile 'lmstudio' is a Responses profile; this file holds chat completions" in err
+    code, _, err = run(capsys, "shape", "--profile", "groq", str(lms))
+    assert code == 2 and "profile 'groq' is a chat profile; this file holds Responses" in err

@@ -102,10 +102,7 @@ def _from_httpx(resp: Any, label: str) -> Source:
     if content is not None:
         return Source("bytes", label, pieces=[content], http=http, url=url)
     if getattr(resp, "is_stream_consumed", False):
-        raise SourceError(
-            f"the {label} was already read by its client (its chunks are gone): pass the "
-            "stream before iterating it, or read the recorded cassette (the oapi marker)"
-        )
+        raise _already_read(label)
     stream = getattr(resp, "stream", None)
     is_async = (
         stream is not None and hasattr(stream, "__aiter__") and not hasattr(stream, "__iter__")
@@ -115,12 +112,42 @@ def _from_httpx(resp: Any, label: str) -> Source:
     return Source("bytes", label, pieces=resp.iter_bytes(), http=http, url=url)
 
 
+def _already_read(label: str) -> SourceError:
+    return SourceError(
+        f"the {label} was already read by its client (its chunks are gone): pass the "
+        "stream before iterating it, or read the recorded cassette (the oapi marker)"
+    )
+
+
+def _requests_started(resp: Any) -> bool:
+    """Whether a streamed ``requests`` response was read by its client, wholly or in part.
+
+    ``iter_content``/``iter_lines`` set ``_content_consumed`` only once exhausted; a partial
+    read shows on the urllib3 ``raw``: bytes counted (``tell``), a chunk begun
+    (``chunk_left``), decoded bytes held back, or the body's end reached (``closed``).
+    """
+    if getattr(resp, "_content_consumed", False):
+        return True
+    raw = getattr(resp, "raw", None)
+    if raw is None:
+        return False
+    try:
+        return bool(
+            raw.tell()
+            or getattr(raw, "chunk_left", None) is not None
+            or len(getattr(raw, "_decoded_buffer", b""))
+            or getattr(raw, "closed", False)
+        )
+    except (AttributeError, OSError, TypeError, ValueError):
+        return False
+
+
 def _from_requests(resp: Any, label: str) -> Source:
     http, url = _http_info(resp), _url_of(resp)
-    if getattr(resp, "_content_consumed", False) and isinstance(
-        getattr(resp, "_content", None), bytes
-    ):
+    if isinstance(getattr(resp, "_content", None), bytes):
         return Source("bytes", label, pieces=[resp._content], http=http, url=url)
+    if _requests_started(resp):
+        raise _already_read(label)
     return Source("bytes", label, pieces=resp.iter_content(_READ_SIZE), http=http, url=url)
 
 

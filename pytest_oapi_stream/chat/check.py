@@ -8,16 +8,19 @@ arrive without keeping them (memory does not grow with the stream). Async twins 
 from __future__ import annotations
 
 import gc
+import json
 import os
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..core import defaults
 from ..core.report import Report, StreamContractError
-from ..core.sources import Source, aiter_pieces, open_source
+from ..core.sources import Source, SourceError, aiter_pieces, open_source
 from ..core.sse import FramingFacts, SSEDecoder, SSEEvent
+from ..core.surface import surface_of_path
 from . import fastpath
 from .assembly import AssembledMessage, Assembler
 from .fastpath import PlainChunkGate
@@ -81,6 +84,56 @@ def _is_filter_chunk(c: ChatCompletionChunk) -> bool:
         and (ch.content_filter_results is not None or ch.content_filter_offsets is not None)
         for ch in choices
     )
+
+
+_USE_RESPONSES = (
+    "not a chat completions stream: check it with check_response_stream / "
+    "assert_valid_response_stream (or their async twins)"
+)
+
+
+def _refuse_responses_url(src: Source, url: str | None) -> bool:
+    """``SourceError`` when the request URL names the Responses API (core/surface.py).
+
+    Returns whether the URL left the surface open, so that the first payload decides.
+    """
+    url = url or src.url
+    surface = surface_of_path(url)
+    if surface == "responses":
+        path = urlsplit(url or "").path  # the path alone: a query may hold a key
+        raise SourceError(
+            f"{src.label}: this is a Responses API stream (its request path {path} is the "
+            f"Responses API's), {_USE_RESPONSES}"
+        )
+    return surface is None
+
+
+def _refuse_responses_item(item: Any, label: str) -> None:
+    """``SourceError`` when a stream's first payload is a Responses event (``response.*``)."""
+    kind = item.get("type") if isinstance(item, dict) else None
+    if isinstance(kind, str) and kind.startswith("response."):
+        raise SourceError(
+            f"{label}: this is a Responses API stream (its first payload is a {kind} event), "
+            + _USE_RESPONSES
+        )
+
+
+def _first_payload(events: list[SSEEvent], label: str) -> bool:
+    """Look for the stream's first JSON payload in ``events``; ``False`` once it was seen.
+
+    Refuses a Responses stream there (core/surface.py decides by the first payload when the
+    URL does not say). Called per decoded piece until it returns ``False``, never per chunk.
+    """
+    for ev in events:
+        if not ev.has_data or ev.data == "[DONE]":
+            continue
+        try:
+            payload = json.loads(ev.data)
+        except (ValueError, RecursionError):
+            continue
+        _refuse_responses_item(payload, label)
+        return False
+    return True
 
 
 class _Run:
@@ -376,6 +429,8 @@ def _check_chunks(
 ) -> Report:
     """Keep mode for an already-parsed chunk list (no framing to check)."""
     assert src.chunks is not None
+    if src.chunks and surface_of_path(url or src.url) is None:
+        _refuse_responses_item(src.chunks[0], src.label)
     parsed = [_to_chunk(c, i) for i, c in enumerate(src.chunks)]
     chunks = [p.chunk for p in parsed if p.kind == "chunk" and p.chunk is not None]
     prof, reason = _resolve(profile, url or src.url, chunks)
@@ -562,6 +617,7 @@ def _check_sync(
 ) -> Report:
     """Check a sync source; ``reopen`` (lean mode) opens it again for a restart under auto."""
     _check_call(request, url)
+    by_payload = _refuse_responses_url(src, url)
     was_enabled = gc.isenabled()
     gc.disable()  # tens of thousands of kept objects make the collector dominate otherwise
     try:
@@ -594,11 +650,18 @@ def _check_sync(
             decoder = SSEDecoder()
             pieces = src.pieces
             assert pieces is not None
+            sniff = by_payload
             try:
                 for whole in pieces:
                     for piece in _windows(whole):
-                        keep.events(decoder.feed(piece))
-                keep.events(decoder.close())
+                        events = decoder.feed(piece)
+                        if sniff:
+                            sniff = _first_payload(events, src.label)
+                        keep.events(events)
+                events = decoder.close()
+                if sniff:
+                    _first_payload(events, src.label)
+                keep.events(events)
             except _Restart as restart:
                 found = restart.found
                 continue
@@ -684,15 +747,24 @@ async def acheck_chunk_stream(
     src = open_source(source)
     if src.kind != "async":
         return _check_sync(src, profile, request, codes, strict, url)
+    _check_call(request, url)
+    by_payload = _refuse_responses_url(src, url)
     if failed_request(src.http):
         body = b"".join([_as_bytes(p) async for p in aiter_pieces(src)])
         return _failed_request(src, body, profile, request, codes, strict, url)
     keep = _KeepPass(src, profile, request, codes, strict, url)
     decoder = SSEDecoder()
+    sniff = by_payload
     async for whole in aiter_pieces(src):
         for piece in _windows(whole):
-            keep.events(decoder.feed(piece))
-    keep.events(decoder.close())
+            events = decoder.feed(piece)
+            if sniff:
+                sniff = _first_payload(events, src.label)
+            keep.events(events)
+    events = decoder.close()
+    if sniff:
+        _first_payload(events, src.label)
+    keep.events(events)
     return keep.finish(decoder.facts)
 
 
@@ -816,6 +888,7 @@ class CheckedChunks:
         self._strict = strict
         self._request = request
         self._url = url or self._src.url
+        self._by_payload = _refuse_responses_url(self._src, self._url)
         self._raise = raise_on_error
         self.report: Report | None = None
 
@@ -851,6 +924,8 @@ class CheckedChunks:
         run: _Run | None = None
         if src.kind == "chunks":
             assert src.chunks is not None
+            if src.chunks and self._by_payload:
+                _refuse_responses_item(src.chunks[0], src.label)
             for i, item in enumerate(src.chunks):
                 p = _to_chunk(item, i)
                 if p.chunk is None or p.kind != "chunk":
@@ -930,6 +1005,7 @@ class _Feed:
         self.run: _Run | None = None
         self.pending: list[SSEEvent] = []
         self.decoder = SSEDecoder()
+        self.sniff = owner._by_payload  # until the first payload was seen (_first_payload)
 
     def _take(self, ev: SSEEvent) -> ChatCompletionChunk | None:
         if self.run is None:
@@ -940,14 +1016,20 @@ class _Feed:
     def feed(self, whole: bytes | str) -> Iterator[ChatCompletionChunk]:
         """The chunks completed by one piece of the stream, one at a time (nothing kept)."""
         for piece in _windows(whole):
-            for ev in self.decoder.feed(piece):
+            events = self.decoder.feed(piece)
+            if self.sniff:
+                self.sniff = _first_payload(events, self.owner._src.label)
+            for ev in events:
                 chunk = self._take(ev)
                 if chunk is not None:
                     yield chunk
 
     def close(self) -> Iterator[ChatCompletionChunk]:
         """The chunks of an unterminated last event, once the source is exhausted."""
-        for ev in self.decoder.close():
+        events = self.decoder.close()
+        if self.sniff:
+            self.sniff = _first_payload(events, self.owner._src.label)
+        for ev in events:
             chunk = self._take(ev)
             if chunk is not None:
                 yield chunk

@@ -3,6 +3,8 @@
 ``check_chunk_stream`` returns a ``Report``; ``assert_valid_chunk_stream`` returns the
 ``ChunkStream`` or raises ``StreamContractError``; ``iter_checked_chunks`` checks chunks as they
 arrive without keeping them (memory does not grow with the stream). Async twins read async sources.
+A Responses API stream (by its request path, else its first payload: core/surface.py) is refused
+with a ``SourceError`` pointing to ``check_response_stream``, never judged as a chat stream.
 """
 
 from __future__ import annotations

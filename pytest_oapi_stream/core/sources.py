@@ -9,7 +9,8 @@ not apply).
 
 Refused with a ``SourceError`` (a ``TypeError``) that says what to pass instead, never judged:
 LangChain message chunks and LiteLLM's rebuilt chunks (neither is what the provider sent), a
-response its client has already read, an iterable that yields something else than bytes/str.
+response its client has already read, wholly or in part (its chunks are gone), an iterable
+that yields something else than bytes/str.
 A ``str`` is SSE text; a one-line ``str`` that names a file (or looks like a recording's path)
 raises ``ValueError``: pass ``pathlib.Path(...)`` to read a file.
 """

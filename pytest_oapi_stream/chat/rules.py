@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from ..core.report import SEVERITY_RANK, Severity, Violation, excerpt_at, printable
+from ..core.report import Violation
 from ..core.rules import (
+    Emitter,
     Rule,
+    Tally,
     comments_end,
     data_field_end,
     data_field_event,
@@ -58,18 +60,7 @@ FUTURE_SLACK = 600
 
 
 @dataclass
-class _Tally:
-    """Aggregates repeated findings of one rule into one violation (first place, count)."""
-
-    first: int
-    message: str
-    excerpt: str | None
-    count: int = 1
-    path: str | None = None
-
-
-@dataclass
-class RuleContext:
+class RuleContext(Emitter):
     """Everything the checks share while one stream passes through."""
 
     profile: Profile
@@ -104,15 +95,11 @@ class RuleContext:
     fingerprints: set[str] = field(default_factory=set)
     fingerprint_missing: int = 0
     fingerprint_absent: int = 0
-    tallies: dict[str, _Tally] = field(default_factory=dict)
+    tallies: dict[str, Tally] = field(default_factory=dict)
     # OAS043: (choice, field) -> deltas whose list entries have no integer index.
     unindexed: dict[tuple[int | None, str], int] = field(default_factory=dict)
     facts: FramingFacts | None = None
     last_event: SSEEvent | None = None
-    # Where each key sits in the text last excerpted (_excerpt): a chunk's findings share its
-    # text, and searching it again per finding would cost its length each time.
-    _found_in: str | None = None
-    _found: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         req = self.request or {}
@@ -128,124 +115,11 @@ class RuleContext:
         )
         top = req.get("top_logprobs")
         self.top_logprobs: int | None = top if isinstance(top, int) else None
-        sev = self.profile.severity
-        self.levels: dict[str, int] = {}
-        for rule in RULES:
-            level = sev.get(rule.code, rule.severity)
-            if rule.code in self.ignore:
-                level = "off"
-            self.levels[rule.code] = SEVERITY_RANK[level]
+        self.init_levels(RULES, self.profile.severity, self.ignore)
 
-    def active(self, code: str) -> bool:
-        """Whether a rule runs at all under this profile (not off, not ignored)."""
-        return self.levels[code] > 0
-
-    def emit(
-        self,
-        code: str,
-        chunk: int | None,
-        message: str,
-        *,
-        path: str | None = None,
-        text: str | None = None,
-        minor: int = 0,
-        needs_request: bool = False,
-        key: str | None = None,
-    ) -> None:
-        """Record a finding; its severity comes from the profile, ``minor`` levels lower
-        (``True`` = one) but never below info.
-
-        The excerpt is ``text`` (default: the current chunk's JSON) from near the JSON ``key``
-        (default: the last name in ``path``), so the reader sees the offending value.
-        """
-        level = self.levels[code]
-        if level == 0:
-            return
-        if minor and level > 1:
-            level = max(1, level - minor)
-        if needs_request and self.request is None:
-            level = 1
-            message += " (request unknown: reported as info)"
-        if level == 3:
-            message = hint_for(code, message)  # what real clients do (chat/evidence.py)
-        if text is None and chunk is not None and chunk == self.pos:
-            text = self.raw
-        self.findings.append(
-            Violation(
-                code=code,
-                rule=RULES_BY_CODE[code].name,
-                severity=_NAMES[level],
-                chunk=chunk,
-                message=printable(message),
-                path=printable(path) if path else path,
-                excerpt=self._excerpt(text, key or _last_key(path)),
-            )
-        )
-
-    def _excerpt(self, text: str | None, key: str | None) -> str | None:
-        """``excerpt_at(text, key)``, finding ``key`` in ``text`` once per text."""
-        if text is None or not key:
-            return excerpt_at(text, key)
-        if text is not self._found_in:
-            self._found_in = text
-            self._found = {}
-        at = self._found.get(key)
-        if at is None:
-            at = self._found[key] = text.find(f'"{key}"')
-        return excerpt_at(text, key, at=at)
-
-    def tally(
-        self,
-        key: str,
-        chunk: int,
-        message: str,
-        field: str | None = None,
-        path: str | None = None,
-    ) -> None:
-        """Count a finding that is reported once per stream with its first place."""
-        t = self.tallies.get(key)
-        if t is None:
-            excerpt = self._excerpt(self.raw, field or _last_key(path))
-            self.tallies[key] = _Tally(chunk, message, excerpt, path=path)
-        else:
-            t.count += 1
-
-    def flush_tally(
-        self,
-        key: str,
-        code: str,
-        *,
-        minor: bool = False,
-        what: str = "chunk",
-        needs_request: bool = False,
-    ) -> None:
-        """Emit a tallied finding, saying how many places share it."""
-        t = self.tallies.pop(key, None)
-        if t is None:
-            return
-        msg = t.message
-        if t.count > 1:
-            msg += f" ({t.count} {what}s in all)"
-        self.emit(
-            code,
-            t.first,
-            msg,
-            path=t.path,
-            text=t.excerpt,
-            minor=minor,
-            needs_request=needs_request,
-        )
-
-
-_NAMES: dict[int, Severity] = {1: "info", 2: "warn", 3: "error"}
-
-
-def _last_key(path: str | None) -> str | None:
-    """``choices[0].delta.role`` -> ``role``."""
-    if not path:
-        return None
-    last = path.rsplit(".", 1)[-1]
-    return last.split("[", 1)[0] or None
+    def hint(self, code: str, message: str) -> str:
+        """An error's message with what real clients do (chat/evidence.py, the client matrix)."""
+        return hint_for(code, message)
 
 
 EventCheck = Callable[[RuleContext, "SSEEvent"], None]

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .report import SEVERITY_RANK, Severity, Violation, excerpt, excerpt_at
+from .report import SEVERITY_RANK, Severity, Violation, excerpt, excerpt_at, printable
 
 if TYPE_CHECKING:
     from .sources import HttpInfo
@@ -103,6 +103,14 @@ class Emitter:
     request: Any
     pos: int
     raw: str | None
+    # Where each key sits in the text last excerpted (_excerpt): a chunk's findings share its
+    # text, and searching it again per finding would cost its length each time.
+    _found_in: str | None = None
+    _found: dict[str, int] | None = None
+
+    def hint(self, code: str, message: str) -> str:
+        """An error finding's message with what real clients do (a surface may add it)."""
+        return message
 
     def init_levels(
         self, rules: tuple[Rule, ...], severity: Mapping[str, str], ignore: frozenset[str]
@@ -143,6 +151,8 @@ class Emitter:
         if needs_request and self.request is None:
             level = 1
             message += " (request unknown: reported as info)"
+        if level == 3:
+            message = self.hint(code, message)
         if text is None and chunk is not None and chunk == self.pos:
             text = self.raw
         self.findings.append(
@@ -151,11 +161,23 @@ class Emitter:
                 rule=self.rules[code].name,
                 severity=SEVERITY_NAMES[level],
                 chunk=chunk,
-                message=message,
-                path=path,
-                excerpt=excerpt_at(text, key or last_key(path)),
+                message=printable(message),
+                path=printable(path) if path else path,
+                excerpt=self._excerpt(text, key or last_key(path)),
             )
         )
+
+    def _excerpt(self, text: str | None, key: str | None) -> str | None:
+        """``excerpt_at(text, key)``, finding ``key`` in ``text`` once per text."""
+        if text is None or not key:
+            return excerpt_at(text, key)
+        if text is not self._found_in or self._found is None:
+            self._found_in = text
+            self._found = {}
+        at = self._found.get(key)
+        if at is None:
+            at = self._found[key] = text.find(f'"{key}"')
+        return excerpt_at(text, key, at=at)
 
     def tally(
         self,
@@ -168,7 +190,7 @@ class Emitter:
         """Count a finding that is reported once per stream with its first place."""
         t = self.tallies.get(key)
         if t is None:
-            text = excerpt_at(self.raw, field or last_key(path))
+            text = self._excerpt(self.raw, field or last_key(path))
             self.tallies[key] = Tally(chunk, message, text, path=path)
         else:
             t.count += 1

@@ -19,8 +19,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from operator import itemgetter
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
+from ..core.profiles import (
+    NO_SEVERITY,
+    SeverityOverride,
+    allows_extension,
+    check_severity,
+    host_matches,
+    host_of,
+    merged_onto,
+)
 from .models import ChatCompletionChunk
 
 __all__ = [
@@ -34,11 +43,6 @@ __all__ = [
     "register_profile",
 ]
 
-SeverityOverride = Literal["error", "warn", "info", "off"]
-_LEVELS = ("error", "warn", "info", "off")
-
-_EMPTY: Mapping[str, SeverityOverride] = MappingProxyType({})
-
 
 @dataclass(frozen=True)
 class Profile:
@@ -48,7 +52,7 @@ class Profile:
     description: str = ""
     extends: str | Profile | None = None
     #: Per-rule severity, overriding the catalog's (``off`` disables the rule).
-    severity: Mapping[str, SeverityOverride] = field(default_factory=lambda: _EMPTY)
+    severity: Mapping[str, SeverityOverride] = field(default_factory=lambda: NO_SEVERITY)
     #: Extension field paths this provider is known to send (not reported under OAS014).
     extensions: frozenset[str] = frozenset()
     #: Finish reasons allowed besides the spec's (OAS012).
@@ -73,17 +77,9 @@ class Profile:
     hosts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        for code, level in self.severity.items():
-            if level not in _LEVELS:
-                raise ValueError(
-                    f"profile {self.name!r}: severity of {code} must be one of "
-                    f"{', '.join(_LEVELS)}, not {level!r}"
-                )
         from .rules import RULES_BY_CODE
 
-        unknown = sorted(set(self.severity) - set(RULES_BY_CODE))
-        if unknown:
-            raise ValueError(f"profile {self.name!r}: unknown rule code(s) {', '.join(unknown)}")
+        check_severity(self.name, self.severity, RULES_BY_CODE)
 
     def resolve(self) -> Profile:
         """This profile merged onto its parent chain: the form the checker uses."""
@@ -91,28 +87,12 @@ class Profile:
             return self
         parent = get_profile(self.extends) if isinstance(self.extends, str) else self.extends
         parent = parent.resolve()
-        merged: dict[str, Any] = {}
-        for f in fields(self):
-            mine = getattr(self, f.name)
-            theirs = getattr(parent, f.name)
-            if f.name in ("name", "description", "hosts"):
-                merged[f.name] = mine
-            elif f.name == "extends":
-                merged[f.name] = None
-            elif f.name == "severity":
-                merged[f.name] = MappingProxyType({**theirs, **mine})
-            elif isinstance(mine, frozenset):
-                merged[f.name] = theirs | mine
-            else:
-                merged[f.name] = mine or theirs
+        merged = merged_onto(self, parent, own=("name", "description", "hosts"))
         return replace(self, **merged)
 
     def allows_extension(self, path: str) -> bool:
         """Whether ``path`` (e.g. ``choices[].delta.reasoning``) is a known extension here."""
-        if path in self.extensions or "*" in self.extensions:
-            return True
-        parts = path.split(".")
-        return any(".".join(parts[:i]) + ".*" in self.extensions for i in range(1, len(parts)))
+        return allows_extension(self.extensions, path)
 
 
 def _p(**kwargs: Any) -> Profile:
@@ -484,12 +464,6 @@ def parse_profile_spec(spec: str) -> Profile:
     return prof
 
 
-def _host_of(url: str) -> str:
-    rest = url.split("://", 1)[-1]
-    host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
-    return host.lower()
-
-
 #: What :func:`profile_from_chunk` looks at. A chunk signals a provider only through a non-null
 #: value of one of these fields, this fingerprint, or (with :data:`SIGNAL_DELTA_FIELD` in a
 #: delta) a model with this prefix. Code that must know a chunk cannot signal without asking
@@ -505,16 +479,11 @@ def profile_from_url(url: str | None) -> tuple[Profile, str] | None:
     """The profile and reason the request host selects under ``auto``, or None."""
     if not url:
         return None
-    host = _host_of(url)
+    host = host_of(url)
     hostname = host.split(":", 1)[0]
     for prof in _REGISTRY.values():
-        for suffix in prof.hosts:
-            if hostname == suffix.lstrip(".") or (
-                suffix.startswith(".") and hostname.endswith(suffix)
-            ):
-                return prof.resolve(), f"auto: request host {hostname}"
-            if not suffix.startswith(".") and hostname.endswith("." + suffix):
-                return prof.resolve(), f"auto: request host {hostname}"
+        if host_matches(hostname, prof.hosts):
+            return prof.resolve(), f"auto: request host {hostname}"
     if host.endswith(":11434"):
         return get_profile("ollama"), f"auto: request host {host} (Ollama's port)"
     return None

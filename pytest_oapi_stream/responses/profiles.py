@@ -16,11 +16,19 @@ Extension paths: ``response.X`` (the Response object), ``usage.X``,
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
-from ..core.profiles import host_matches, host_of
+from ..core.profiles import (
+    NO_SEVERITY,
+    SeverityOverride,
+    allows_extension,
+    check_severity,
+    host_matches,
+    host_of,
+    merged_onto,
+)
 from .models import field_of
 
 __all__ = [
@@ -33,10 +41,6 @@ __all__ = [
     "response_profile_from_url",
 ]
 
-SeverityOverride = Literal["error", "warn", "info", "off"]
-_LEVELS = ("error", "warn", "info", "off")
-_EMPTY: Mapping[str, SeverityOverride] = MappingProxyType({})
-
 
 @dataclass(frozen=True)
 class ResponseProfile:
@@ -46,7 +50,7 @@ class ResponseProfile:
     description: str = ""
     extends: str | ResponseProfile | None = None
     #: Per-rule severity, overriding the catalog's (``off`` disables the rule).
-    severity: Mapping[str, SeverityOverride] = field(default_factory=lambda: _EMPTY)
+    severity: Mapping[str, SeverityOverride] = field(default_factory=lambda: NO_SEVERITY)
     #: Extension field paths this server is known to send (not reported under OAS110).
     extensions: frozenset[str] = frozenset()
     #: Required fields this server may omit (not reported under OAS109).
@@ -59,17 +63,9 @@ class ResponseProfile:
     ports: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
-        for code, level in self.severity.items():
-            if level not in _LEVELS:
-                raise ValueError(
-                    f"profile {self.name!r}: severity of {code} must be one of "
-                    f"{', '.join(_LEVELS)}, not {level!r}"
-                )
         from .rules import RULES_BY_CODE
 
-        unknown = sorted(set(self.severity) - set(RULES_BY_CODE))
-        if unknown:
-            raise ValueError(f"profile {self.name!r}: unknown rule code(s) {', '.join(unknown)}")
+        check_severity(self.name, self.severity, RULES_BY_CODE)
 
     def resolve(self) -> ResponseProfile:
         """This profile merged onto its parent chain: the form the checker uses."""
@@ -80,28 +76,12 @@ class ResponseProfile:
             if isinstance(self.extends, str)
             else self.extends.resolve()
         )
-        merged: dict[str, Any] = {}
-        for f in fields(self):
-            mine, theirs = getattr(self, f.name), getattr(parent, f.name)
-            if f.name in ("name", "description", "hosts", "ports"):
-                merged[f.name] = mine
-            elif f.name == "extends":
-                merged[f.name] = None
-            elif f.name == "severity":
-                merged[f.name] = MappingProxyType({**theirs, **mine})
-            elif isinstance(mine, frozenset):
-                merged[f.name] = theirs | mine
-            else:
-                merged[f.name] = mine or theirs
+        merged = merged_onto(self, parent, own=("name", "description", "hosts", "ports"))
         return replace(self, **merged)
 
     def allows_extension(self, path: str) -> bool:
         """Whether ``path`` (e.g. ``usage.cost``) is a known extension here."""
-        ext = self.extensions
-        if path in ext or "*" in ext:
-            return True
-        parts = path.split(".")
-        return any(".".join(parts[:i]) + ".*" in ext for i in range(1, len(parts)))
+        return allows_extension(self.extensions, path)
 
 
 def _p(**kwargs: Any) -> ResponseProfile:

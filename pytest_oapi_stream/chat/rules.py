@@ -18,16 +18,11 @@ from pydantic import BaseModel
 
 from ..core.report import Violation
 from ..core.rules import (
+    BYTE_RULES,
     Emitter,
     Rule,
     Tally,
-    comments_end,
-    data_field_end,
-    data_field_event,
     failed_request,
-    http_end,
-    line_endings_end,
-    utf8_end,
 )
 from ..core.sources import HttpInfo
 from .assembly import Assembler
@@ -1293,53 +1288,7 @@ TOOL_CODES = ("OAS030", "OAS031", "OAS032", "OAS034")
 CONSTANCY_CODES = ("OAS016", "OAS017", "OAS018")
 
 RULES: tuple[Rule, ...] = (
-    Rule(
-        "OAS001",
-        "sse-utf8",
-        "error",
-        "byte",
-        "the body is valid UTF-8, without a leading BOM (openai-python loses the first event)",
-        on_end=utf8_end,
-        framing=True,
-    ),
-    Rule(
-        "OAS002",
-        "sse-http-envelope",
-        "error",
-        "stream",
-        "a stream is HTTP 200 text/event-stream (warn); a non-2xx answer is a failed "
-        "request (error)",
-        on_end=http_end,
-        framing=True,
-    ),
-    Rule(
-        "OAS003",
-        "sse-line-endings",
-        "warn",
-        "byte",
-        "lines end with LF; CRLF or bare CR reported once",
-        on_end=line_endings_end,
-        framing=True,
-    ),
-    Rule(
-        "OAS004",
-        "sse-data-field",
-        "warn",
-        "event",
-        "one `data: ` line (with the space) per event",
-        on_event=data_field_event,
-        on_end=data_field_end,
-        framing=True,
-    ),
-    Rule(
-        "OAS005",
-        "sse-comments",
-        "info",
-        "event",
-        "comment lines are allowed and carry no data",
-        on_end=comments_end,
-        framing=True,
-    ),
+    *BYTE_RULES,
     Rule(
         "OAS006",
         "sse-no-event-field",

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .sse import FramingFacts, SSEEvent
 
 __all__ = [
+    "BYTE_RULES",
     "SEVERITY_NAMES",
     "Emitter",
     "FramingContext",
@@ -428,3 +429,56 @@ def comments_end(ctx: FramingContext) -> None:
         f"{len(facts.comments)} comment line(s), first at line "
         f"{first.line}: {excerpt(':' + first.text, 40)}",
     )
+
+
+#: The byte-level rules every SSE surface shares (SPEC-responses.md names them too): one row
+#: each, spliced into each surface's table.
+BYTE_RULES: tuple[Rule, ...] = (
+    Rule(
+        "OAS001",
+        "sse-utf8",
+        "error",
+        "byte",
+        "the body is valid UTF-8, without a leading BOM (openai-python loses the first event)",
+        on_end=utf8_end,
+        framing=True,
+    ),
+    Rule(
+        "OAS002",
+        "sse-http-envelope",
+        "error",
+        "stream",
+        "a stream is HTTP 200 text/event-stream (warn); a non-2xx answer is a failed "
+        "request (error)",
+        on_end=http_end,
+        framing=True,
+    ),
+    Rule(
+        "OAS003",
+        "sse-line-endings",
+        "warn",
+        "byte",
+        "lines end with LF; CRLF or bare CR reported once",
+        on_end=line_endings_end,
+        framing=True,
+    ),
+    Rule(
+        "OAS004",
+        "sse-data-field",
+        "warn",
+        "event",
+        "one `data: ` line (with the space) per event",
+        on_event=data_field_event,
+        on_end=data_field_end,
+        framing=True,
+    ),
+    Rule(
+        "OAS005",
+        "sse-comments",
+        "info",
+        "event",
+        "comment lines are allowed and carry no data",
+        on_end=comments_end,
+        framing=True,
+    ),
+)

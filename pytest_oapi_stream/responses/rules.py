@@ -17,15 +17,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from ..core.report import Violation
 from ..core.rules import (
+    BYTE_RULES,
     Emitter,
     Rule,
     Tally,
-    comments_end,
-    data_field_end,
-    data_field_event,
-    http_end,
-    line_endings_end,
-    utf8_end,
 )
 from .assembly import ITEM_TEXT_FAMILIES, TEXT_FAMILIES, Assembler, ItemState, PartState
 from .models import (
@@ -1335,52 +1330,7 @@ _PART_EVENTS = _T(
 )
 
 RULES: tuple[Rule, ...] = (
-    Rule(
-        "OAS001",
-        "sse-utf8",
-        "error",
-        "byte",
-        "the body is valid UTF-8, without a leading BOM (openai-python loses the first event)",
-        on_end=utf8_end,
-        framing=True,
-    ),
-    Rule(
-        "OAS002",
-        "sse-http-envelope",
-        "error",
-        "stream",
-        "a stream is HTTP 200 text/event-stream (warn); a non-2xx answer is a failed "
-        "request (error)",
-        on_end=http_end,
-    ),
-    Rule(
-        "OAS003",
-        "sse-line-endings",
-        "warn",
-        "byte",
-        "LF line endings",
-        on_end=line_endings_end,
-        framing=True,
-    ),
-    Rule(
-        "OAS004",
-        "sse-data-field",
-        "warn",
-        "event",
-        "one `data: ` line per event, ended by a blank line",
-        on_event=data_field_event,
-        on_end=data_field_end,
-        framing=True,
-    ),
-    Rule(
-        "OAS005",
-        "sse-comments",
-        "info",
-        "event",
-        "no comment lines",
-        on_end=comments_end,
-        framing=True,
-    ),
+    *BYTE_RULES,
     Rule(
         "OAS040",
         "text-no-replacement-char",

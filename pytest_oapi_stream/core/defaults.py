@@ -1,7 +1,8 @@
 """Ambient defaults of the check functions: what a marked pytest test sets for its body.
 
-``check_chunk_stream``, ``assert_valid_chunk_stream``, their async twins and
-``iter_checked_chunks`` take ``profile``, ``ignore``, ``strict``, ``request`` and ``url``.
+The check functions of both surfaces (``check_chunk_stream``, ``check_response_stream``, the
+``assert_valid_*`` ones, their async twins and the iterating modes) take ``profile``, ``ignore``,
+``strict``, ``request`` and ``url``.
 Called without them inside a marked test (or one using ``oapi_cassette``), they take the
 marker's settings (else the command line's, else the ini's) and, for a stream that came
 through the test's cassette, its recorded request body and URL. Explicit arguments win.
@@ -18,10 +19,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from ..chat.profiles import Profile
+from typing import Any
 
 __all__ = ["CheckDefaults", "RecordedRequest", "applied", "current", "resolve"]
 
@@ -60,12 +58,12 @@ def applied(defaults: CheckDefaults) -> Iterator[CheckDefaults]:
 
 def resolve(
     source: Any,
-    profile: str | Profile | None,
+    profile: Any,  # a name, either surface's profile object, or None
     ignore: Iterable[str] | None,
     strict: bool | None,
     request: dict[str, Any] | None,
     url: str | None,
-) -> tuple[str | Profile, Iterable[str], bool, dict[str, Any] | None, str | None]:
+) -> tuple[Any, Iterable[str], bool, dict[str, Any] | None, str | None]:
     """The arguments a check uses: the given ones, else the ambient defaults, else the
     documented ones (``auto``, no ignored rule, not strict)."""
     found = current()

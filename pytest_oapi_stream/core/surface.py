@@ -14,10 +14,30 @@ import re
 from typing import Literal
 from urllib.parse import urlsplit
 
-__all__ = ["SURFACES", "Surface", "sniff_file", "surface_of", "surface_of_path"]
+__all__ = [
+    "ADVICE",
+    "API",
+    "SURFACES",
+    "TITLE",
+    "Surface",
+    "sniff_file",
+    "surface_of",
+    "surface_of_path",
+    "surface_of_payload",
+]
 
 Surface = Literal["chat", "responses"]
 SURFACES: tuple[Surface, ...] = ("chat", "responses")
+
+#: What a stream of each surface is called in messages, its API, and where to check it instead.
+TITLE: dict[str, str] = {"chat": "chat completions stream", "responses": "Responses API stream"}
+API: dict[str, str] = {"chat": "chat completions API", "responses": "Responses API"}
+ADVICE: dict[str, str] = {
+    "chat": "check it with check_chunk_stream / assert_valid_chunk_stream (or their async twins)",
+    "responses": (
+        "check it with check_response_stream / assert_valid_response_stream (or their async twins)"
+    ),
+}
 
 _RESPONSES_PATH = re.compile(r"/responses(/[^/]+)?$")
 _SNIFF = 65536
@@ -36,6 +56,19 @@ def surface_of_path(url: str | None) -> Surface | None:
     if _RESPONSES_PATH.search(path):
         return "responses"
     return None
+
+
+def surface_of_payload(payload: object) -> tuple[Surface | None, str]:
+    """The surface one decoded JSON payload belongs to, and what it is (for a message); ``None``
+    when it says neither (a broken payload is judged by the surface it was given to)."""
+    if not isinstance(payload, dict):
+        return None, ""
+    kind = payload.get("type")
+    if isinstance(kind, str) and kind.startswith("response."):
+        return "responses", f"a {kind} event"
+    if not isinstance(kind, str) and payload.get("object") == "chat.completion.chunk":
+        return "chat", "a chat.completion.chunk"
+    return None, ""
 
 
 def surface_of(url: str | None, body: bytes | str) -> Surface:

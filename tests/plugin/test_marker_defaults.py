@@ -1,7 +1,8 @@
 """The marker's settings reach every check the test body calls (issue 9, point 1).
 
 Inside a marked test (or one using ``oapi_cassette``), ``check_chunk_stream``,
-``assert_valid_chunk_stream``, their async twins and ``iter_checked_chunks`` called without
+``assert_valid_chunk_stream``, their async twins and ``iter_checked_chunks`` (and the Responses
+functions alike) called without
 ``profile``/``ignore``/``strict`` take the marker's (else the command line's, else the ini's),
 and the recorded request and URL of a stream that came through the test's cassette. Explicit
 arguments win; outside a marked test nothing changes.
@@ -221,3 +222,51 @@ def test_outside_pytest_nothing_is_ambient() -> None:
         assert check_chunk_stream(body, profile="openai").profile.name == "openai"
     assert defaults.current() is None
     assert check_chunk_stream(body).profile.name == "openai"
+
+
+RESPONSES_BODY = """
+import asyncio
+import openai
+import pytest
+from pytest_oapi_stream import (
+    CheckedResponseEvents, acheck_response_stream, assert_valid_response_stream,
+    check_response_stream,
+)
+
+
+def ask():
+    return openai.OpenAI(max_retries=0).responses.create(model="m", input="Hi", stream=True)
+
+
+async def aask():
+    client = openai.AsyncOpenAI(max_retries=0)
+    return await client.responses.create(model="m", input="Hi", stream=True)
+
+
+@pytest.mark.oapi(profile="lmstudio", ignore=["OAS110"], check=False)
+def test_marked():
+    report = check_response_stream(ask())
+    assert report.profile.name == "lmstudio" and report.ignored == ("OAS110",)
+    assert assert_valid_response_stream(ask()).output_text == "Hello there!"
+    it = CheckedResponseEvents(ask())
+    assert len(list(it)) > 3 and it.report.profile.name == "lmstudio"
+    later = asyncio.run(acheck_response_stream(asyncio.run(aask())))
+    assert later.profile.name == "lmstudio"
+    # explicit arguments win
+    assert check_response_stream(ask(), profile="openai").profile.name == "openai"
+"""
+
+
+def test_the_marker_settings_reach_the_responses_checks_too(
+    pytester: pytest.Pytester, oapi_server: OAPIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", oapi_server.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-live-KEY-0123456789")
+    oapi_server.stream(text="Hello there!", as_provider="lmstudio")
+    pytester.makepyfile(test_responses=RESPONSES_BODY)
+    result = pytester.runpytest_inprocess("--oapi-record")
+    result.assert_outcomes(passed=1)
+    oapi_server.stop()
+    monkeypatch.delenv("OPENAI_API_KEY")
+    result = pytester.runpytest_inprocess()  # replayed offline: the same verdicts
+    result.assert_outcomes(passed=1)

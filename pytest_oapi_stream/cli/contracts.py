@@ -88,17 +88,26 @@ def _responses_shape(
     request: dict[str, Any] | None = None,
     url: str | None = None,
 ) -> dict[str, Any]:
-    """The shape of a Responses stream (``responses/shape.py``); it keeps the stream's events
-    while it is checked (the Responses shape has no per-event builder yet)."""
-    from ..responses.check import check_response_stream
-    from ..responses.shape import response_stream_shape
+    """Check one Responses stream and take its shape in the same pass, keeping no events."""
+    from ..responses.check import check_response_lean
+    from ..responses.shape import ResponseShapeBuilder
+
+    builders: list[ResponseShapeBuilder] = []
+
+    def fresh() -> Any:  # one builder per pass: auto may start the stream over
+        builders[:] = [ResponseShapeBuilder()]
+        return builders[0].add
 
     try:
-        report = check_response_stream(source, profile=profile, request=request, url=url)
+        report = check_response_lean(
+            source, profile=profile, request=request, url=url, observe=fresh
+        )
     except ValueError as exc:  # a chat-only profile
         where = source if isinstance(source, Path) else url
         raise InputError(f"{where}: {surface_mismatch(profile) or exc}") from None
-    return response_stream_shape(report)
+    if not builders:
+        fresh()
+    return builders[0].shape(report)
 
 
 def load_document(path: str | os.PathLike[str], profile: str = "auto") -> dict[str, Any]:

@@ -21,7 +21,13 @@ from ..core.report import SEVERITY_RANK, Report
 from .check import ResponseStream
 from .rules import RULES
 
-__all__ = ["SURFACE", "diff_response_shapes", "is_response_shape", "response_stream_shape"]
+__all__ = [
+    "SURFACE",
+    "ResponseShapeBuilder",
+    "diff_response_shapes",
+    "is_response_shape",
+    "response_stream_shape",
+]
 
 #: The ``surface`` key of a Responses stream's shape (chat shapes carry none: older files).
 SURFACE = "responses"
@@ -68,19 +74,25 @@ def _flatten(value: Any, path: str, key: str, out: dict[str, set[str]], depth: i
     out.setdefault(path, set()).add(_value_kind(key, value))
 
 
+def _push(out: list[str], s: str) -> None:
+    """Append ``s`` to a collapsed sequence, collapsing again: runs of one entry, then repeated
+    blocks of up to :data:`_MAX_BLOCK` entries (three summary parts, each added/delta/done, read
+    as one; text deltas around annotations read alike for one annotation or ten). Constant work
+    per entry, and the sequence stays as short as the stream's structure."""
+    if out and out[-1] == s:
+        return
+    out.append(s)
+    for size in range(2, _MAX_BLOCK + 1):  # the newest block repeats the one before it
+        if len(out) >= 2 * size and out[-size:] == out[-2 * size : -size]:
+            del out[-size:]
+            break
+
+
 def _collapse(seq: Iterable[str]) -> list[str]:
-    """The sequence with repetition collapsed: runs of one entry, then repeated blocks of up to
-    :data:`_MAX_BLOCK` entries (three summary parts, each added/delta/done, read as one; text
-    deltas around annotations read alike for one annotation or ten). Linear in the input."""
+    """The sequence with repetition collapsed (see :func:`_push`). Linear in the input."""
     out: list[str] = []
     for s in seq:
-        if out and out[-1] == s:
-            continue
-        out.append(s)
-        for size in range(2, _MAX_BLOCK + 1):  # the newest block repeats the one before it
-            if len(out) >= 2 * size and out[-size:] == out[-2 * size : -size]:
-                del out[-size:]
-                break
+        _push(out, s)
     return out
 
 
@@ -104,38 +116,48 @@ def _verdicts(report: Report[Any, Any]) -> dict[str, str]:
     return out
 
 
-def response_stream_shape(report: Report[Any, Any]) -> dict[str, Any]:
-    """The shape of one checked Responses stream: a deterministic, JSON-serialisable dict."""
-    stream = report.stream
-    if not isinstance(stream, ResponseStream):
-        raise TypeError("response_stream_shape takes the report of check_response_stream")
-    raws = [ev.model_dump(mode="json", exclude_unset=True) for ev in stream.events]
-    types = [str(r.get("type")) for r in raws]
-    fields: dict[str, dict[str, set[str]]] = {}
-    counts: dict[str, int] = {}
-    present: dict[str, dict[str, int]] = {}
-    items: dict[int, dict[str, Any]] = {}
-    usage_at: list[str] = []
-    usage_fields: set[str] = set()
-    for raw, etype in zip(raws, types, strict=True):
+class ResponseShapeBuilder:
+    """The shape of a Responses stream taken one event at a time, keeping only its structure.
+
+    Feed it every event (``add``, the ``observe`` callback of ``check_response_lean``), then
+    ``shape(report)``: memory grows with the stream's structure (event types, field paths,
+    items), not with its length, so the CLI takes the shape of a file of any size.
+    """
+
+    def __init__(self) -> None:
+        self.types: list[str] = []
+        self.fields: dict[str, dict[str, set[str]]] = {}
+        self.counts: dict[str, int] = {}
+        self.present: dict[str, dict[str, int]] = {}
+        self.items: dict[int, dict[str, Any]] = {}
+        self.usage_at: list[str] = []
+        self.usage_fields: set[str] = set()
+        self.payloads = 0
+
+    def add(self, event: Any) -> None:
+        """Take one event (a typed event model) into the shape."""
+        raw = event.model_dump(mode="json", exclude_unset=True)
+        etype = str(raw.get("type"))
+        self.payloads += 1
+        _push(self.types, etype)
         flat: dict[str, set[str]] = {}
         _flatten(raw, "", "", flat)
-        counts[etype] = counts.get(etype, 0) + 1
-        into = fields.setdefault(etype, {})
-        seen = present.setdefault(etype, {})
+        self.counts[etype] = self.counts.get(etype, 0) + 1
+        into = self.fields.setdefault(etype, {})
+        seen = self.present.setdefault(etype, {})
         for path, kinds in flat.items():
             into.setdefault(path, set()).update(kinds)
             seen[path] = seen.get(path, 0) + 1
         resp = raw.get("response")
         if isinstance(resp, dict) and isinstance(resp.get("usage"), dict):
-            usage_at.append(etype)
-            usage_fields.update(
+            _push(self.usage_at, etype)
+            self.usage_fields.update(
                 p[len("response.usage.") :] for p in flat if p.startswith("response.usage.")
             )
         index = raw.get("output_index")
         if isinstance(index, int) and not isinstance(index, bool):
-            item = items.setdefault(index, {"type": None, "events": [], "parts": []})
-            item["events"].append(_short(etype))
+            item = self.items.setdefault(index, {"type": None, "events": [], "parts": []})
+            _push(item["events"], _short(etype))
             body = raw.get("item")
             if (
                 isinstance(body, dict)
@@ -147,40 +169,59 @@ def response_stream_shape(report: Report[Any, Any]) -> dict[str, Any]:
             kind = part.get("type") if isinstance(part, dict) else None
             if isinstance(kind, str) and (not item["parts"] or item["parts"][-1] != kind):
                 item["parts"].append(kind)
-    event_fields = {
-        etype: {
-            path: _join_kinds(kinds) + (_SOME if present[etype][path] < counts[etype] else "")
-            for path, kinds in sorted(paths.items())
-        }
-        for etype, paths in sorted(fields.items())
-    }
-    named = stream.named_events
-    payloads = len(raws)
-    shape: dict[str, Any] = {
-        "surface": SURFACE,
-        "comments": _comment_kinds(stream.comments),
-        "event_names": "all" if payloads and named >= payloads else "none" if not named else "some",
-        "events": _collapse(types),
-        "extensions": sorted(stream.extensions),
-        "fields": event_fields,
-        "items": [
-            {
-                "type": item["type"] or "<unknown>",
-                "lifecycle": _collapse(item["events"]),
-                **({"parts": item["parts"]} if item["parts"] else {}),
+
+    def shape(self, report: Report[Any, Any]) -> dict[str, Any]:
+        """The shape: the events taken so far, with the report's verdicts and stream facts."""
+        stream = report.stream
+        if not isinstance(stream, ResponseStream):
+            raise TypeError("a Responses shape takes the report of check_response_stream")
+        event_fields = {
+            etype: {
+                path: _join_kinds(kinds)
+                + (_SOME if self.present[etype][path] < self.counts[etype] else "")
+                for path, kinds in sorted(paths.items())
             }
-            for _index, item in sorted(items.items())
-        ],
-        "profile": report.profile.name,
-        "rules": _verdicts(report),
-        "terminal": stream.terminal or "none",
-        "terminator": "present" if stream.done else "missing",
-        "usage": {
-            "fields": sorted(usage_fields),
-            "placement": _collapse(usage_at) or ["none"],
-        },
-    }
-    return shape
+            for etype, paths in sorted(self.fields.items())
+        }
+        named = stream.named_events
+        payloads = self.payloads
+        return {
+            "surface": SURFACE,
+            "comments": _comment_kinds(stream.comments),
+            "event_names": (
+                "all" if payloads and named >= payloads else "none" if not named else "some"
+            ),
+            "events": list(self.types),
+            "extensions": sorted(stream.extensions),
+            "fields": event_fields,
+            "items": [
+                {
+                    "type": item["type"] or "<unknown>",
+                    "lifecycle": list(item["events"]),
+                    **({"parts": item["parts"]} if item["parts"] else {}),
+                }
+                for _index, item in sorted(self.items.items())
+            ],
+            "profile": report.profile.name,
+            "rules": _verdicts(report),
+            "terminal": stream.terminal or "none",
+            "terminator": "present" if stream.done else "missing",
+            "usage": {
+                "fields": sorted(self.usage_fields),
+                "placement": list(self.usage_at) or ["none"],
+            },
+        }
+
+
+def response_stream_shape(report: Report[Any, Any]) -> dict[str, Any]:
+    """The shape of one checked Responses stream: a deterministic, JSON-serialisable dict."""
+    stream = report.stream
+    if not isinstance(stream, ResponseStream):
+        raise TypeError("response_stream_shape takes the report of check_response_stream")
+    builder = ResponseShapeBuilder()
+    for event in stream.events:
+        builder.add(event)
+    return builder.shape(report)
 
 
 def is_response_shape(shape: Mapping[str, Any]) -> bool:

@@ -183,3 +183,16 @@ def test_repeated_blocks_collapse_so_the_model_s_choices_do_not_flap_the_shape()
     reasoning = three["items"][0]
     assert reasoning["lifecycle"].count("reasoning_summary_part.added") == 1
     assert reasoning["parts"] == ["summary_text"]
+
+
+@pytest.mark.parametrize("path", sorted(CORPUS.glob("*.sse")), ids=lambda p: p.stem)
+def test_the_cli_shape_keeps_no_events_and_equals_the_kept_stream_s(path: Path) -> None:
+    """``oapi-stream shape`` takes a Responses shape in its checking pass (``check_response_lean``
+    with a ``ResponseShapeBuilder``): the same document as from a kept stream."""
+    from pytest_oapi_stream.cli.contracts import load_document
+    from pytest_oapi_stream.responses.check import check_response_lean
+
+    lean = check_response_lean(path)
+    assert lean.stream is not None and lean.stream.events == []
+    doc = load_document(path)
+    assert doc["streams"] == [stream_shape(check_response_stream(path))]

@@ -6,7 +6,8 @@ Usage::
     python benchmarks/bench_memory.py [--n 20000] [--factor 10] [--kinds text reasoning]
 
 For each stream kind (``make_stream.py``: gpt-4o text, DeepSeek reasoning with keep-alive
-comments, which makes ``auto`` start the stream over under ``deepseek``), an ``.sse`` file of N
+comments, which makes ``auto`` start the stream over under ``deepseek``; ``responses-text``,
+``responses-call``, ``responses-summary`` from ``bench_responses.py``), an ``.sse`` file of N
 chunks and one of ``factor`` x N are written, and each command runs in a fresh Python process
 (the CLI called in-process, its output to /dev/null) that reports its own peak RSS (``VmHWM``
 of ``/proc/self/status`` on Linux, which starts afresh at exec, unlike
@@ -30,7 +31,11 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_responses
 import make_stream
+
+#: Responses kinds (``bench_responses.make``), named ``responses-<kind>`` here.
+_RESPONSES = "responses-"
 
 _CHILD = r"""
 import json, os, resource, sys, time
@@ -40,6 +45,11 @@ if argv[0] == "keep":
     from pathlib import Path
     from pytest_oapi_stream import check_chunk_stream
     report = check_chunk_stream(Path(argv[1]))
+    rc = 0 if report.ok else 1
+elif argv[0] == "keep-responses":
+    from pathlib import Path
+    from pytest_oapi_stream import check_response_stream
+    report = check_response_stream(Path(argv[1]))
     rc = 0 if report.ok else 1
 else:
     from pytest_oapi_stream.cli import main
@@ -92,7 +102,10 @@ def main() -> None:
             files = []
             for n in sizes:
                 path = Path(tmp) / f"{kind}-{n}.sse"
-                path.write_bytes(make_stream.make(kind, n))
+                if kind.startswith(_RESPONSES):
+                    path.write_bytes(bench_responses.make(kind.removeprefix(_RESPONSES), n))
+                else:
+                    path.write_bytes(make_stream.make(kind, n))
                 files.append(path)
             commands = {
                 "check": lambda p: ["check", str(p)],
@@ -100,7 +113,9 @@ def main() -> None:
                 "shape": lambda p: ["shape", str(p)],
                 "diff": lambda p: ["diff", str(p), str(p)],
             }
-            if not args.no_keep:
+            if not args.no_keep and kind.startswith(_RESPONSES):
+                commands["check_response_stream (keep)"] = lambda p: ["keep-responses", str(p)]
+            elif not args.no_keep:
                 commands["check_chunk_stream (keep)"] = lambda p: ["keep", str(p)]
             for name, argv in commands.items():
                 small, big = (measure(argv(p)) for p in files)

@@ -19,7 +19,7 @@ import json
 import os
 import stat
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -184,8 +184,9 @@ def _check_paths(args: argparse.Namespace, errors: list[str]) -> Iterator[Result
     """Check every stream under ``args.paths``, one result at a time; a file that cannot be
     read is reported, appended to ``errors`` and skipped."""
     from ..chat.check import check_lean
-    from ..core.surface import sniff_file
+    from ..core.surface import Surface, sniff_file
     from ..recording.files import RecordingError, ignore_for_surface, read_recordings
+    from ..responses.check import check_response_lean
 
     check_ignored(args.ignore)  # an unknown code is bad usage, before any output
     files = input_files("check", args.paths, errors)
@@ -193,24 +194,32 @@ def _check_paths(args: argparse.Namespace, errors: list[str]) -> Iterator[Result
         raise UsageFailure(
             "nothing to check: no .sse file or cassette under " + ", ".join(args.paths)
         )
-    opts = {
-        "profile": args.profile,
-        "ignore": ignore_for_surface(args.ignore, "chat"),
-        "strict": args.strict,
+    # Each surface's lean check: nothing kept per chunk or event, a file read in blocks.
+    lean: dict[Surface, Callable[..., Report[Any, Any]]] = {
+        "chat": check_lean,
+        "responses": check_response_lean,
+    }
+    opts: dict[Surface, dict[str, Any]] = {
+        surface: {
+            "profile": args.profile,
+            "ignore": ignore_for_surface(args.ignore, surface),
+            "strict": args.strict,
+        }
+        for surface in lean
     }
     for path in files:
         try:
-            if path.suffix == ".sse" and sniff_file(path) == "chat":
-                report = check_lean(path, **opts)
+            if path.suffix == ".sse":
+                surface = sniff_file(path)
+                report = lean[surface](path, **opts[surface])
                 report.source = str(path)
-                yield Result(str(path), 0, report)
+                yield Result(str(path), 0, report, surface)
                 continue
             for rec in read_recordings(path):
-                if rec.surface == "responses":
-                    report = rec.check(args.profile, args.ignore, strict=args.strict)
-                else:  # chat: keep nothing per chunk
-                    report = check_lean(rec.body, request=rec.request, url=rec.url, **opts)
-                    report.source = rec.label
+                report = lean[rec.surface](
+                    rec.body, request=rec.request, url=rec.url, **opts[rec.surface]
+                )
+                report.source = rec.label
                 yield Result(str(path), rec.index, report, rec.surface)
         except RecordingError as exc:
             problem = str(exc)

@@ -18,7 +18,6 @@ failed request as OAS002 alone, and validates the arguments every check function
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import json
 import os
@@ -341,18 +340,6 @@ def _sniff(s: Surface[Any], events: list[SSEEvent], label: str) -> bool:
 # ----------------------------------------------------------------------------- keep mode
 
 
-@contextlib.contextmanager
-def _gc_off() -> Iterator[None]:
-    """No cyclic collection while a stream's objects pile up (it would dominate otherwise)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _as_bytes(piece: bytes | str) -> bytes:
     return piece.encode("utf-8") if isinstance(piece, str) else piece
 
@@ -459,7 +446,10 @@ def check(
     if o.src.kind == "async":
         raise TypeError(f"this source is async: use `await {s.acheck_name}(...)`")
     by_payload = _refuse_by_path(s, o)
-    with _gc_off():
+    # No cyclic collection while a stream's objects pile up (it would dominate otherwise).
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
         src = o.src
         if src.kind == "chunks":
             return _check_list(s, o)
@@ -502,6 +492,9 @@ def check(
                 continue
             p.history = None
             return p.run.finish(decoder.facts)
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 async def acheck(s: Surface[Any], o: Options) -> Report[Any, Any]:

@@ -63,6 +63,7 @@ LAYERS = {
         "server.answers",
         "server.requests",
         "server.sources",
+        "server.stored",
         "server.routes",
         "server.transport",
         "server.provider",

@@ -40,6 +40,7 @@ from .sources import (
     SSESource,
     load_cassette,
 )
+from .stored import StoredResponses
 from .transport import HOST, HTTPServer
 
 __all__ = ["OAPIServer", "RecordedRequest"]
@@ -81,6 +82,8 @@ class OAPIServer:
         #: Tracebacks of errors inside the server (a bug here, never a client's fault).
         self.errors: list[str] = []
         self._source: Source = ScriptSource({}, None)
+        #: The Responses streams sent, by response id, for ``GET .../responses/{id}``.
+        self._stored = StoredResponses()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._httpd: HTTPServer | None = None
@@ -189,11 +192,19 @@ class OAPIServer:
         return self.requests[-1] if self.requests else None
 
     def reset(self) -> None:
-        """Forget requests, errors and the source (back to ``stream()`` defaults)."""
+        """Forget requests, errors, the remembered Responses answers and the source (back to
+        ``stream()`` defaults)."""
         with self._lock:
             self.requests.clear()
             self.errors.clear()
             self._source = ScriptSource({}, None)
+        self._stored.clear()
+
+    @property
+    def response_ids(self) -> list[str]:
+        """The ids of the Responses answers streamed so far that ``GET .../responses/{id}``
+        can retrieve and resume (the last ``stored.MAX_RESPONSES``), oldest first."""
+        return self._stored.ids()
 
     # ---- sources
 

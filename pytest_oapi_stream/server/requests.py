@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import Message
 from typing import Any, Protocol
+from urllib.parse import parse_qs
 
 from .answers import Body, error_body
 
@@ -23,8 +24,10 @@ __all__ = [
     "MAX_N",
     "BadRequest",
     "RecordedRequest",
+    "RetrieveQuery",
     "check_chat_request",
     "check_responses_request",
+    "parse_retrieve_query",
     "read_body",
 ]
 
@@ -283,6 +286,42 @@ def check_responses_request(data: Any) -> Body | None:
             if bad is not None:
                 return bad
     return None
+
+
+@dataclass(frozen=True)
+class RetrieveQuery:
+    """The query of ``GET .../responses/{id}`` the server reads: stream, and resume after which
+    ``sequence_number``."""
+
+    stream: bool = False
+    starting_after: int | None = None
+
+
+_BOOLS = {"true": True, "false": False}
+_INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
+
+
+def parse_retrieve_query(query: str) -> RetrieveQuery | Body:
+    """The retrieve query's ``stream`` and ``starting_after``, or the 400 naming a value that
+    is not a boolean / an integer (the last of repeated parameters counts)."""
+    params = parse_qs(query, keep_blank_values=True)
+    stream = params.get("stream", ["false"])[-1]
+    if stream.lower() not in _BOOLS:
+        return _invalid(
+            "stream",
+            f"Invalid value for 'stream': expected a boolean (true or false), "
+            f"but got {stream[:64]!r} instead.",
+            "invalid_value",
+        )
+    after = params.get("starting_after", [None])[-1]
+    if after is not None and not _INTEGER.fullmatch(after.strip()):
+        return _invalid(
+            "starting_after",
+            f"Invalid value for 'starting_after': expected an integer (a sequence_number), "
+            f"but got {after[:64]!r} instead.",
+            "invalid_value",
+        )
+    return RetrieveQuery(_BOOLS[stream.lower()], None if after is None else int(after))
 
 
 def _not_an_object(data: Any) -> Body | None:

@@ -7,15 +7,22 @@ new API surface) is one function and one row of ``ROUTES``.
 
 from __future__ import annotations
 
+import re
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 from ..chat.faults import TransportPlan
 from ..core.surface import Surface
-from .answers import Answer, Body, error_body, json_body
-from .requests import RecordedRequest, check_chat_request, check_responses_request
+from .answers import Answer, Body, Events, error_body, json_body
+from .requests import (
+    RecordedRequest,
+    check_chat_request,
+    check_responses_request,
+    parse_retrieve_query,
+)
 
 if TYPE_CHECKING:
     from .provider import OAPIServer
@@ -71,10 +78,34 @@ def _source_reply(owner: OAPIServer, rec: RecordedRequest, surface: Surface) -> 
         return Reply(Body(plan.http_status, error_body(plan.http_status), headers=headers))
     try:
         answer = source.answer(data, stream, surface)
+        if surface == "responses" and isinstance(answer, Events):
+            owner._stored.remember(answer.events, answer.content_type)
     except Exception as exc:
         owner._internal_error(traceback.format_exc())
         return Reply(Body(500, error_body(500, f"oapi_server could not build the answer: {exc}")))
     return Reply(answer, plan)
+
+
+def retrieve_response(owner: OAPIServer, rec: RecordedRequest) -> Reply:
+    """``GET .../responses/{id}``: a Responses answer this server streamed, resumed as
+    api.openai.com resumes a background stream. ``stream=true`` replays its events after
+    ``starting_after`` (all without it), framed as sent and without the source's transport
+    faults (they cut the first stream; the resume is how a client recovers); without it, the
+    final ``Response`` as JSON. An id the server does not remember gets a 404."""
+    query = parse_retrieve_query(rec.query)
+    if isinstance(query, Body):
+        return Reply(query)
+    response_id = unquote(rec.path.rstrip("/").rsplit("/", 1)[1])
+    stored = owner._stored.get(response_id)
+    if stored is None:
+        # The wording of llama.cpp's and other OpenAI-compatible Responses stores.
+        message = f"No response found with id '{response_id[:256]}'."
+        return Reply(
+            Body(404, error_body(404, message, param="response_id", code="response_not_found"))
+        )
+    if query.stream:
+        return Reply(Events(stored.after(query.starting_after), stored.content_type))
+    return Reply(Body(200, json_body(stored.final_response())))  # it holds a snapshot
 
 
 def list_models(owner: OAPIServer, rec: RecordedRequest) -> Reply:
@@ -90,28 +121,34 @@ def get_model(owner: OAPIServer, rec: RecordedRequest) -> Reply:
 
 @dataclass(frozen=True)
 class Route:
-    """A method and a path test (``suffix``, exact ``paths`` or ``prefixes``) -> an endpoint."""
+    """A method and a path test (``suffix``, exact ``paths``, ``prefixes`` or a ``pattern``
+    the whole path matches) -> an endpoint."""
 
     method: str
     endpoint: Endpoint
     suffix: str | None = None
     paths: tuple[str, ...] = ()
     prefixes: tuple[str, ...] = ()
+    pattern: re.Pattern[str] | None = None
 
     def matches(self, method: str, path: str) -> bool:
         if method != self.method:
             return False
         if self.suffix is not None and path.endswith(self.suffix):
             return True
+        if self.pattern is not None and self.pattern.fullmatch(path):
+            return True
         return path in self.paths or (bool(self.prefixes) and path.startswith(self.prefixes))
 
 
 #: Tried in order; the first match answers. Any path ending in ``/chat/completions`` is chat
 #: (Azure's ``/openai/deployments/{name}/chat/completions`` too), any path ending in
-#: ``/responses`` the Responses API (Azure's ``/openai/v1/responses`` too).
+#: ``/responses`` the Responses API (Azure's ``/openai/v1/responses`` too), and a ``GET`` of
+#: ``.../responses/{id}`` retrieves (resumes) one of its answers.
 ROUTES: tuple[Route, ...] = (
     Route("POST", chat_completions, suffix="/chat/completions"),
     Route("POST", responses, suffix="/responses"),
+    Route("GET", retrieve_response, pattern=re.compile(r".*/responses/[^/]+")),
     Route("GET", list_models, paths=("/v1/models", "/models")),
     Route("GET", get_model, prefixes=("/v1/models/", "/models/")),
 )

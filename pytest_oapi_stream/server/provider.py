@@ -3,7 +3,8 @@
 Users test *their own* streaming code (reassembly, retries, timeouts, rendering) against what real
 providers do wrong. ``OAPIServer`` is a real HTTP/1.1 server on 127.0.0.1 (a random port unless
 told otherwise) that speaks ``POST /v1/chat/completions`` and ``POST /v1/responses`` (stream
-and non-stream, from the same sources) and ``GET /v1/models``. What it answers comes from a
+and non-stream, from the same sources), ``GET /v1/responses/{id}`` (a Responses stream it
+sent, resumed after ``starting_after``) and ``GET /v1/models``. What it answers comes from a
 source set by the test: the stream builder (``stream()``), an SSE body (``serve_sse()``), a
 list of chunks (``serve_chunks()``) or a vcrpy cassette (``serve_cassette()``), optionally
 reshaped like a provider (``as_provider``) and broken by named faults (``faults.py``).
@@ -11,8 +12,9 @@ Standard library only, daemon threads, no pytest.
 
 This module is the server's lifecycle and the test-facing API; the parts live beside it:
 ``transport`` (HTTP, threads, writing), ``requests`` (reading and checking requests),
-``routes`` (which endpoint answers), ``sources`` (what it answers), ``answers`` (answer values and
-OpenAI-style errors), ``serve`` (the ``oapi-stream serve`` command). The fixtures are in
+``routes`` (which endpoint answers), ``sources`` (what it answers), ``stored`` (the Responses
+streams sent, for the resume), ``answers`` (answer values and OpenAI-style errors), ``serve``
+(the ``oapi-stream serve`` command). The fixtures are in
 ``plugin/fixtures.py``.
 """
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -342,3 +344,16 @@ def test_the_store_is_bounded_in_bytes_and_keeps_the_latest() -> None:
     store.remember(_stream_of("resp_big", 10))  # the same id again replaces it
     assert store.ids() == ["resp_big"] and store.nbytes < 200
     assert store.remember([b"data: [DONE]\n\n"]) is None
+
+
+# ---- the documented example
+
+
+def test_the_example_in_docs_runs(pytester: pytest.Pytester) -> None:
+    """docs/server.md's "Resuming a background stream" example, run as a user's test file."""
+    doc = (Path(__file__).parents[2] / "docs" / "server.md").read_text()
+    section = doc.split("## Resuming a background stream", 1)[1]
+    match = re.search(r"```python\n(.*?)```", section, re.S)
+    assert match is not None
+    pytester.makepyfile(test_doc=match.group(1))
+    pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)

@@ -11,13 +11,13 @@ remembers each streamed answer (as sent, faults included) under the id of its
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from ..chat.script import Comment
-from ..responses.builder import assemble_response, response_items_from_sse
+from ..responses.builder import TERMINAL_TYPES, assemble_response, response_items_from_sse
 from .answers import SSE_TYPE
 
 __all__ = ["MAX_BYTES", "MAX_RESPONSES", "StoredResponses", "StoredStream"]
@@ -28,10 +28,27 @@ MAX_RESPONSES = 64
 MAX_BYTES = 64 * 1024 * 1024
 
 
+#: What ``_payload`` returns for an event of comment lines only.
+COMMENT: Any = object()
+
+
 def _payload(event: bytes) -> Any:
-    """The parsed item of one SSE event: a dict, ``Comment``, ``Done``, ``RawEvent`` or None."""
-    items, _ = response_items_from_sse(event)
-    return items[0] if items else None
+    """One SSE event's JSON object (a dict), ``COMMENT`` for comment lines only, else ``None``
+    (``[DONE]``, a verbatim event). A light parse: the resume reads every stored event."""
+    lines = [ln for ln in event.splitlines() if ln]
+    if not lines:
+        return None
+    if all(ln.startswith(b":") for ln in lines):
+        return COMMENT
+    datas = [ln for ln in lines if ln.startswith(b"data:")]
+    if len(datas) != 1:
+        return None
+    payload = datas[0][5:]
+    try:
+        obj = json.loads(payload[1:] if payload.startswith(b" ") else payload)
+    except ValueError:
+        return None
+    return obj if isinstance(obj, dict) else None
 
 
 def response_id_of(events: list[bytes]) -> str | None:
@@ -74,7 +91,7 @@ class StoredStream:
         pending: list[bytes] = []
         for ev in self.events:
             item = _payload(ev)
-            if isinstance(item, Comment):
+            if item is COMMENT:
                 pending.append(ev)
                 continue
             seq = item.get("sequence_number") if isinstance(item, dict) else None
@@ -90,6 +107,12 @@ class StoredStream:
     def final_response(self) -> dict[str, Any]:
         """The ``Response`` a retrieve without ``stream=true`` gets: the terminal event's
         ``response``, else the last snapshot with the finished items (still in progress)."""
+        for ev in reversed(self.events):  # the terminal event is last, or near it
+            item = _payload(ev)
+            if isinstance(item, dict) and item.get("type") in TERMINAL_TYPES:
+                resp = item.get("response")
+                if isinstance(resp, dict):
+                    return resp
         items, _ = response_items_from_sse(b"".join(self.events))
         return assemble_response(items)
 

@@ -313,6 +313,36 @@ def test_rule_codes_and_names_follow_the_spec() -> None:
     assert [c for c in names if c.startswith("OAS1")] == [f"OAS{n}" for n in range(101, 139)]
 
 
+def test_two_terminal_events_are_one_finding() -> None:
+    """OAS114: a terminal event right after the terminal event is one finding, not two.
+
+    It is both "an event after the terminal event" and "a second terminal event"; one
+    message naming both places says all a user needs.
+    """
+    first_at = index(events(TEXT), "response.completed")
+    report = check_response_stream(_ev(TEXT, _dup("response.completed"))(), profile="openai")
+    found = [v for v in report.violations if v.code == "OAS114"]
+    assert [v.chunk for v in found] == [first_at + 1], report.format()
+    assert "second terminal event (response.completed)" in found[0].message
+    assert f"event {first_at};" in found[0].message
+
+
+def test_events_then_a_second_terminal_are_two_findings() -> None:
+    """OAS114: a delta after the terminal event, then a second terminal: two places, two facts."""
+
+    def edit(evs: Events) -> Events:
+        at = index(evs, "response.completed")
+        evs[at + 1 : at + 1] = [dict(first(evs, "response.output_text.delta")), dict(evs[at])]
+        return renumber(evs)
+
+    first_at = index(events(TEXT), "response.completed")
+    report = check_response_stream(_ev(TEXT, edit)(), profile="openai")
+    found = [v for v in report.violations if v.code == "OAS114"]
+    assert [v.chunk for v in found] == [first_at + 1, first_at + 2], report.format()
+    assert "output_text.delta after the terminal event" in found[0].message
+    assert "second terminal event (response.completed)" in found[1].message
+
+
 def test_done_sentinel_severities() -> None:
     """OAS104: info when last, error when misplaced, warn when absent under openresponses."""
     last = check_response_stream(sse(events(TEXT), done=True), profile="openai")

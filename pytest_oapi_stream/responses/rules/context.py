@@ -61,6 +61,7 @@ class ResponseContext(Emitter):
     done_before_terminal: int = 0
     data_after_done: int = 0
     terminals: int = 0
+    terminal_at: int | None = None  # the first terminal event's position
     after_terminal: int = 0
     lifecycle: dict[str, int] = field(default_factory=dict)
     snapshot: Response | None = None  # the first snapshot (constants compare against it)

@@ -83,19 +83,29 @@ def _lifecycle_end(ctx: ResponseContext) -> None:
 
 
 def _any_event_terminal(ctx: ResponseContext, ev: EventBase) -> None:
+    terminal = ev.type in TERMINAL_TYPES
     if ctx.terminals:
         ctx.after_terminal += 1
-        if ctx.after_terminal == 1:
+        if terminal and ctx.terminals == 1:
+            # One finding per event: a second terminal is also an event after the terminal.
+            ctx.emit(
+                "OAS114",
+                ctx.pos,
+                f"a second terminal event ({ev.type}), after the one at event "
+                f"{ctx.terminal_at}; clients stop at the first",
+                key="type",
+            )
+        elif ctx.after_terminal == 1:
             ctx.emit(
                 "OAS114",
                 ctx.pos,
                 f"{ev.type} after the terminal event; clients stop at the terminal event",
                 key="type",
             )
-    if ev.type in TERMINAL_TYPES:
+    if terminal:
         ctx.terminals += 1
-        if ctx.terminals == 2:
-            ctx.emit("OAS114", ctx.pos, f"a second terminal event ({ev.type})", key="type")
+        if ctx.terminal_at is None:
+            ctx.terminal_at = ctx.pos
 
 
 def _terminal_end(ctx: ResponseContext) -> None:

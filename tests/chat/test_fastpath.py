@@ -422,6 +422,13 @@ def test_every_per_chunk_check_is_covered_by_the_fast_path() -> None:
     )
 
 
+def test_the_fast_path_finds_every_check_it_names() -> None:
+    """fastpath finds its checks by name on ``chat.rules``: a name missing there (a check moved
+    or no longer imported) silently switches the fast path off for every stream."""
+    assert fastpath.covers_events([r.on_event for r in RULES if r.on_event is not None])
+    assert fastpath.PlainChunkGate.usable([r.on_chunk for r in RULES if r.on_chunk is not None])
+
+
 @pytest.mark.skipif(make_stream is None, reason="benchmarks/ is not shipped in the sdist")
 @pytest.mark.parametrize("kind", ["text", "tools", "reasoning"])
 def test_the_fast_path_takes_the_common_chunks(kind: str) -> None:

@@ -13,7 +13,7 @@ order). Other modules import from here, not from the parts.
 
 from __future__ import annotations
 
-from ...core.rules import Rule, failed_request
+from ...core.rules import Rule, data_field_event, failed_request
 from ...core.sources import HttpInfo
 from .choices import _index_order_chunk, _index_range_chunk, _noise_chunk, _role_chunk
 from .constancy import _constancy_chunk
@@ -65,7 +65,7 @@ __all__ = [
     "stream_usage",
 ]
 # chat/fastpath.py looks the checks it covers up by name here (its CHUNK_CHECKS, EVENT_CHECKS)
-# and compares them by identity with the table's.
+# and compares them by identity with the table's; a name missing here switches it off.
 __all__ += [
     "_choice_fields_chunk",
     "_constancy_chunk",
@@ -88,4 +88,5 @@ __all__ += [
     "_tool_chunk",
     "_usage_math_chunk",
     "_usage_place_chunk",
+    "data_field_event",
 ]

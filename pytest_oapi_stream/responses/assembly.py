@@ -39,6 +39,18 @@ ITEM_TEXT_FAMILIES: dict[str, str] = {
     "response.mcp_call_arguments": "arguments",
     "response.code_interpreter_call_code": "code",
 }
+#: The item type an event family implies, for an item a resumed stream never added.
+_FAMILY_ITEM: dict[str, str] = {
+    "response.output_text": "message",
+    "response.refusal": "message",
+    "response.reasoning_text": "reasoning",
+    "response.reasoning_summary_text": "reasoning",
+    "response.reasoning_summary_part": "reasoning",
+    "response.function_call_arguments": "function_call",
+    "response.custom_tool_call_input": "custom_tool_call",
+    "response.mcp_call_arguments": "mcp_call",
+    "response.code_interpreter_call_code": "code_interpreter_call",
+}
 
 
 class TextBuffer:
@@ -81,6 +93,7 @@ class PartState:
 
     __slots__ = (
         "added",
+        "adopted",
         "annotations",
         "closed",
         "deltas",
@@ -95,6 +108,7 @@ class PartState:
         self.index = index
         self.type = type_
         self.added = added
+        self.adopted = False  # opened before a resumed stream's first event (Assembler.adopt)
         self.pieces = TextBuffer()
         self.deltas = 0
         self.done_text: str | None = None
@@ -117,6 +131,7 @@ class ItemState:
         "added",
         "added_item",
         "added_pos",
+        "adopted",
         "call_id",
         "deltas",
         "done_count",
@@ -135,6 +150,7 @@ class ItemState:
     def __init__(self, index: int, item: Any, pos: int, added: bool) -> None:
         self.index = index
         self.added = added
+        self.adopted = False  # added before a resumed stream's first event (Assembler.adopt)
         self.added_item = item
         self.added_pos = pos
         self.id: str | None = field_of(item, "id")
@@ -222,6 +238,8 @@ class Assembler:
 
     def __init__(self) -> None:
         self.items: dict[int, ItemState] = {}
+        #: A resumed stream (``starting_after``): items may have opened before its first event.
+        self.resumed = False
         self.added = 0
         self.created: Response | None = None
         self.terminal: EventBase | None = None
@@ -237,6 +255,38 @@ class Assembler:
             item = self.items[key] = ItemState(key, stub, pos, added=False)
             item.type = None
         return item
+
+    def adopt(self, ev: Any, pos: int) -> None:
+        """In a resumed stream, take the item an event names as added before the resume point
+        when this stream never added it (and its part, likewise): the client saw those events
+        before the connection dropped, so they are no lifecycle break. The rules then compare
+        such an item's texts as the tail of the done value, not the whole of it."""
+        idx = ev.output_index
+        t = ev.type
+        if not isinstance(idx, int) or t == "response.output_item.added":
+            return
+        fam = t.rpartition(".")[0]
+        item = self.items.get(idx)
+        if item is None:
+            item = ItemState(idx, _Stub(field_of(ev, "item_id")), pos, added=True)
+            item.type = _FAMILY_ITEM.get(fam)
+            if t == "response.output_item.done" and ev.item is not None:
+                item.type = ev.item.type
+                item.id = item.id or ev.item.id
+            item.adopted = True
+            self.items[idx] = item
+        if not item.adopted:
+            return  # an item of this stream: its parts must be added here
+        ci = field_of(ev, "content_index")
+        if isinstance(ci, int) and t != "response.content_part.added" and ci not in item.parts:
+            ptype = TEXT_FAMILIES[fam][0] if fam in TEXT_FAMILIES else None
+            part = item.parts[ci] = PartState(ci, ptype, added=True)
+            part.adopted = True
+        si = field_of(ev, "summary_index")
+        summary_added = t == "response.reasoning_summary_part.added"
+        if isinstance(si, int) and not summary_added and si not in item.summaries:
+            part = item.summaries[si] = PartState(si, "summary_text", added=True)
+            part.adopted = True
 
     def feed(self, ev: Any, pos: int) -> None:
         """Take one event into the state (after the rules looked at it)."""

@@ -23,7 +23,7 @@ from ..core.sources import HttpInfo, SourceError
 from ..core.sse import FramingFacts, SSEEvent
 from . import fastpath
 from .assembly import AssembledItem
-from .models import EventBase, Response, ResponseError, ResponseUsage
+from .models import EventBase, Response, ResponseError, ResponseUsage, field_of
 from .parse import ParsedEvent, parse_event, parse_event_dict
 from .profiles import (
     ResponseProfile,
@@ -166,6 +166,7 @@ class _Run(Run[EventBase]):
         self.dispatch: dict[str, list[Check]] = {}
         self.types_on = ctx.active("OAS109")
         self.fast = fastpath.ENABLED
+        self.resumed = ctx.asm.resumed
         self.json_on = ctx.active("OAS101")
 
     def _checks(self, etype: str) -> list[Check]:
@@ -231,6 +232,8 @@ class _Run(Run[EventBase]):
                 if self.observe is not None:
                     self.observe(event)
                 return event
+        if self.resumed and field_of(event, "output_index") is not None:
+            ctx.asm.adopt(event, pos)
         for check in self._checks(event.type):
             check(ctx, event)
         ctx.asm.feed(event, pos)

@@ -16,6 +16,7 @@ import pytest
 from resp_streams import (
     ANNOTATIONS,
     CALL,
+    CORPUS,
     QUOTA,
     SUMMARY,
     TEXT,
@@ -492,3 +493,57 @@ def test_clean_stream_has_neither() -> None:
     ok = httpx.Response(200, headers={"content-type": "text/event-stream"}, content=raw(TEXT))
     report = check_response_stream(ok, profile="openai")
     assert not {"OAS001", "OAS002"} & set(report.codes("info"))
+
+
+# --------------------------------------------------------------- a stream resumed mid-item
+
+
+def _resume(name: str, k: int) -> tuple[bytes, dict[str, Any]]:
+    """The stream of ``name`` as ``GET /responses/{id}?starting_after=N`` sends it from event
+    ``k`` on (what came before, the client saw before its connection dropped)."""
+    evs = events(name)
+    return sse(evs[k:]), {"starting_after": evs[k - 1]["sequence_number"]}
+
+
+RESUMABLE = sorted(p.name for p in CORPUS.glob("*.sse") if "no-sequence" not in p.name)
+
+
+@pytest.mark.parametrize("name", RESUMABLE)
+def test_a_resume_at_any_event_finds_nothing_the_whole_stream_does_not(name: str) -> None:
+    """Inside an item, a part, a text or between annotations: items and parts the resumed
+    stream never added were added before the resume point (OAS123/OAS131 do not fire), its
+    deltas are the tail of the done texts (OAS132, OAS128, OAS129 compare the tail), and its
+    indexes continue from what came before (OAS122, OAS130, OAS134, OAS136)."""
+    whole = {v.code for v in check_response_stream(CORPUS / name).violations}
+    n = len(events(name))
+    for k in range(2, n - 1, max(1, n // 12)):  # a dozen resume points per recording
+        body, request = _resume(name, k)
+        report = check_response_stream(body, request=request)
+        new = sorted({v.code for v in report.violations} - whole)
+        assert not new, (k, [v.message for v in report.violations if v.code in new])
+
+
+def test_a_resumed_stream_whose_deltas_do_not_end_the_done_text_is_still_an_error() -> None:
+    evs = events(TEXT)
+    k = index(evs, "response.output_text.delta") + 1  # resumed between the two deltas
+    for e in evs[k:]:
+        if e["type"] == "response.output_text.delta":
+            e["delta"] = "X" + e["delta"]
+            break
+    report = check_response_stream(
+        sse(evs[k:]), request={"starting_after": evs[k - 1]["sequence_number"]}
+    )
+    assert "OAS132" in report.codes("error")
+    assert (
+        "after the resume point" in next(v for v in report.violations if v.code == "OAS132").message
+    )
+
+
+def test_a_part_never_added_in_an_item_the_resumed_stream_added_is_still_an_error() -> None:
+    evs = events(TEXT)
+    k = index(evs, "response.output_item.added")
+    rest = [e for e in evs[k:] if e["type"] != "response.content_part.added"]
+    report = check_response_stream(
+        sse(rest), request={"starting_after": evs[k - 1]["sequence_number"]}
+    )
+    assert "OAS131" in report.codes("error")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
@@ -88,8 +89,11 @@ class ResponseContext(Emitter):
         except (TypeError, ValueError):
             self.starting_after = None
         self.resumed_known = self.starting_after is not None or self.request is not None
+        self.asm.resumed = self.starting_after is not None
         bg = req.get("background")
         self.background: bool | None = bool(bg) if self.request is not None else None
+        if self.starting_after is not None and not bg:
+            self.background = True  # only a background response can be resumed
 
 
 def _in_item(ctx: ResponseContext, ev: Any) -> ItemState | None:
@@ -100,3 +104,12 @@ def _in_item(ctx: ResponseContext, ev: Any) -> ItemState | None:
 def _kind(t: str) -> str:
     """``response.output_text.delta`` -> ``output_text.delta`` (for messages)."""
     return t.removeprefix("response.")
+
+
+def next_index(states: Mapping[int, Any], added: int, resumed: bool) -> int | None:
+    """The index the next ``*.added`` must carry: the count added so far; in a resumed stream
+    (or an item opened before it) the one after the highest seen, any when none was seen, since
+    what came before the resume point is not in the stream."""
+    if not resumed:
+        return added
+    return max(states) + 1 if states else None

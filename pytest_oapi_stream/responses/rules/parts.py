@@ -7,7 +7,7 @@ from typing import Any
 
 from ..assembly import ITEM_TEXT_FAMILIES, TEXT_FAMILIES, PartState
 from ..models import field_of
-from .context import ResponseContext, _in_item, _kind
+from .context import ResponseContext, _in_item, _kind, next_index
 from .items import _short
 
 
@@ -16,10 +16,10 @@ def _content_added(ctx: ResponseContext, ev: Any) -> None:
     ci = ev.content_index
     if st is None or not isinstance(ci, int):
         return
-    expected = sum(1 for p in st.parts.values() if p.added)
+    expected = next_index(st.parts, sum(1 for p in st.parts.values() if p.added), st.adopted)
     if ci in st.parts and st.parts[ci].added:
         ctx.emit("OAS130", ctx.pos, f"content_index {ci} added twice", key="content_index")
-    elif ci != expected:
+    elif expected is not None and ci != expected:
         ctx.emit(
             "OAS130",
             ctx.pos,
@@ -50,7 +50,11 @@ def _part_lifecycle(ctx: ResponseContext, ev: Any) -> None:
             ctx.tally("OAS131 unopened", ctx.pos, "content_part.done for a part never added")
         elif part.closed:
             ctx.tally("OAS131 twice", ctx.pos, "content_part.done twice for one part")
-        elif part.type in ("output_text", "refusal", "reasoning_text") and not part.text_done:
+        elif (
+            part.type in ("output_text", "refusal", "reasoning_text")
+            and not part.text_done
+            and not part.adopted  # its .done may have come before the resume point
+        ):
             ctx.tally(
                 "OAS131 nodone",
                 ctx.pos,
@@ -117,18 +121,24 @@ def _join_equals_done(ctx: ResponseContext, ev: Any) -> None:
     fam = t.rpartition(".")[0]
     built: str | None
     deltas: int
+    # A part or item opened before a resumed stream's first event (Assembler.adopt): its deltas
+    # here are the tail of its text, so they must end the done value, not equal it.
+    partial = False
     if fam in TEXT_FAMILIES:
         part = _part_of(ctx, ev)
         value = field_of(ev, TEXT_FAMILIES[fam][1])
         built, deltas = (part.text, part.deltas) if part is not None else ("", 0)
+        partial = part is not None and part.adopted
     elif fam in ITEM_TEXT_FAMILIES:
         st = _in_item(ctx, ev)
         value = field_of(ev, ITEM_TEXT_FAMILIES[fam])
         built, deltas = (st.pieces.value(), st.deltas) if st is not None else ("", 0)
+        partial = st is not None and st.adopted
     elif t == "response.reasoning_summary_text.done":
         part = _part_of(ctx, ev, summary=True)
         value = ev.text
         built, deltas = (part.text, part.deltas) if part is not None else ("", 0)
+        partial = part is not None and part.adopted
     elif t in ("response.content_part.done", "response.reasoning_summary_part.done"):
         part = _part_of(ctx, ev, summary=t.endswith("summary_part.done"))
         p = ev.part
@@ -136,6 +146,15 @@ def _join_equals_done(ctx: ResponseContext, ev: Any) -> None:
         if p is not None and p.type == "refusal":
             value = field_of(p, "refusal")
         if part is None or value is None or (part.done_text is None and not part.deltas):
+            return
+        if part.adopted and part.done_text is None:
+            if not value.endswith(part.text):
+                ctx.tally(
+                    "OAS132",
+                    ctx.pos,
+                    f"{_kind(t)} part text {_short(value)} does not end with the "
+                    f"{_short(part.text)} streamed after the resume point",
+                )
             return
         done_value = part.done_text if part.done_text is not None else part.text
         if value != done_value:
@@ -149,6 +168,15 @@ def _join_equals_done(ctx: ResponseContext, ev: Any) -> None:
     else:
         return
     if not isinstance(value, str):
+        return
+    if partial:
+        if deltas and built is not None and not value.endswith(built):
+            ctx.tally(
+                "OAS132",
+                ctx.pos,
+                f"{_kind(t)} is {_short(value)} but the {deltas} deltas after the resume point "
+                f"join to {_short(built)}, which does not end it",
+            )
         return
     if deltas == 0:
         if value:
@@ -179,10 +207,11 @@ def _summary_index(ctx: ResponseContext, ev: Any) -> None:
         return
     part = st.summaries.get(si)
     if t == "response.reasoning_summary_part.added":
-        expected = sum(1 for p in st.summaries.values() if p.added)
+        added = sum(1 for p in st.summaries.values() if p.added)
+        expected = next_index(st.summaries, added, st.adopted)
         if part is not None and part.added:
             ctx.emit("OAS134", ctx.pos, f"summary_index {si} added twice", key="summary_index")
-        elif si != expected:
+        elif expected is not None and si != expected:
             ctx.emit(
                 "OAS134",
                 ctx.pos,
@@ -199,7 +228,7 @@ def _summary_index(ctx: ResponseContext, ev: Any) -> None:
         )
     elif part.closed:
         ctx.tally("OAS134 after", ctx.pos, f"{_kind(t)} after its summary part was done")
-    elif t.endswith("summary_part.done") and not part.text_done:
+    elif t.endswith("summary_part.done") and not part.text_done and not part.adopted:
         ctx.tally(
             "OAS134 nodone",
             ctx.pos,
@@ -254,6 +283,8 @@ def _annotation_index(ctx: ResponseContext, ev: Any) -> None:
         _annotations_done(ctx, ev)
         return
     part = _part_of(ctx, ev)
+    if part is not None and part.adopted:
+        return  # annotations may have come before a resumed stream's first event
     if t == "response.output_text.annotation.added":
         ai = ev.annotation_index
         have = len(part.annotations) if part is not None else 0
@@ -288,8 +319,8 @@ def _annotations_done(ctx: ResponseContext, ev: Any) -> None:
     for i, done_part in enumerate(field_of(item, "content") or ()):
         built = st.parts.get(i)
         anns = field_of(done_part, "annotations")
-        if built is None or not built.annotations or anns is None:
-            continue
+        if built is None or built.adopted or not built.annotations or anns is None:
+            continue  # an adopted part's first annotations came before the resume point
         if len(anns) != len(built.annotations):
             ctx.tally(
                 "OAS136",

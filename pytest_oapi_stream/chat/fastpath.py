@@ -81,15 +81,18 @@ EVENT_CHECKS: tuple[str, ...] = (
 
 
 def _functions(names: Iterable[str]) -> frozenset[Callable[..., Any]]:
-    """The functions of ``rules`` with these names (a missing name is simply not covered)."""
-    found = (getattr(rules, name, None) for name in names)
-    return frozenset(f for f in found if f is not None)
+    """The check functions of the rule table with these names (a missing name is simply not
+    covered). Taken from ``RULES`` itself, not from the module's exports: a check that moved
+    between modules, or stopped being re-exported, is still found."""
+    wanted = set(names)
+    table = ((r.on_event, r.on_chunk) for r in rules.RULES)
+    return frozenset(f for pair in table for f in pair if f is not None and f.__name__ in wanted)
 
 
 _COVERED_CHUNK = _functions(CHUNK_CHECKS)
 _COVERED_EVENT = _functions(EVENT_CHECKS)
-_EXTENSION_CHECK = getattr(rules, "_extension_chunk", None)
-_REASONING_CHECK = getattr(rules, "_reasoning_chunk", None)
+_EXTENSION_CHECK = next(iter(_functions(["_extension_chunk"])), None)
+_REASONING_CHECK = next(iter(_functions(["_reasoning_chunk"])), None)
 
 # Where _extension_chunk looks, and the fields the contract defines there.
 _P_CHUNK = ""

@@ -16,24 +16,26 @@ allows a whole subtree (for example ``x_groq.*``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from operator import itemgetter
 from types import MappingProxyType
 from typing import Any
 
 from ..core.profiles import (
     NO_SEVERITY,
+    ProfileRegistry,
     SeverityOverride,
     allows_extension,
     check_severity,
-    host_matches,
-    host_of,
     merged_onto,
+    parse_profile_line,
+    register_profile,
 )
 from .models import ChatCompletionChunk
 
 __all__ = [
     "PROFILES",
+    "PROFILE_REGISTRY",
     "Profile",
     "SeverityOverride",
     "detect_profile",
@@ -75,6 +77,8 @@ class Profile:
     cache_hit_identity: bool = False
     #: Request hosts (suffix match) that select this profile under ``auto``.
     hosts: tuple[str, ...] = ()
+    #: Request ports that select this profile under ``auto`` (local servers), after the hosts.
+    ports: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         from .rules import RULES_BY_CODE
@@ -87,7 +91,7 @@ class Profile:
             return self
         parent = get_profile(self.extends) if isinstance(self.extends, str) else self.extends
         parent = parent.resolve()
-        merged = merged_onto(self, parent, own=("name", "description", "hosts"))
+        merged = merged_onto(self, parent, own=("name", "description", "hosts", "ports"))
         return replace(self, **merged)
 
     def allows_extension(self, path: str) -> bool:
@@ -338,6 +342,7 @@ _BUILTINS: list[Profile] = [
     _p(
         name="ollama",
         description="Ollama /v1: role and content in every delta, reasoning field.",
+        ports=(11434,),  # Ollama's default port [ollama-openai]
         extensions=frozenset({"choices[].delta.reasoning"}),
         severity={
             # role in every delta [ollama-openai]; breaks openai-python's .stream()
@@ -394,73 +399,32 @@ _BUILTINS: list[Profile] = [
     ),
 ]
 
-_REGISTRY: dict[str, Profile] = {p.name: p for p in _BUILTINS}
+
+def _rules() -> Mapping[str, Any]:
+    from .rules import RULES_BY_CODE  # the catalog imports this module: looked up when needed
+
+    return RULES_BY_CODE
+
+
+#: The chat profiles by name: the built-ins, then those registered (:func:`register_profile`).
+PROFILE_REGISTRY: ProfileRegistry[Profile] = ProfileRegistry(
+    Profile, _BUILTINS, surface="chat", title="chat", noun="profile", rules=_rules
+)
 
 #: Built-in profile names in catalog order.
-PROFILES: tuple[str, ...] = tuple(_REGISTRY)
-
-
-def register_profile(profile: Profile) -> Profile:
-    """Make a custom profile selectable by name (``profile="mine"``, ini ``oapi_profile``)."""
-    _REGISTRY[profile.name] = profile
-    return profile
+PROFILES: tuple[str, ...] = PROFILE_REGISTRY.builtins
 
 
 def get_profile(name: str | Profile) -> Profile:
     """The resolved profile of that name; a clear ``ValueError`` lists the valid names."""
-    if isinstance(name, Profile):
-        return name.resolve()
-    try:
-        return _REGISTRY[name].resolve()
-    except KeyError:
-        raise ValueError(
-            f"unknown profile {name!r}; known profiles: auto, {', '.join(sorted(_REGISTRY))}"
-        ) from None
-
-
-_SET_FIELDS = ("extensions", "finish_reasons", "service_tiers")
-_FLAG_FIELDS = tuple(f.name for f in fields(Profile) if f.type in ("bool", bool))
+    return PROFILE_REGISTRY.get(name)
 
 
 def parse_profile_spec(spec: str) -> Profile:
-    """A profile from one line of text, for ini files (``oapi_profiles``).
-
-    ``our-gateway: extends=openai OAS021=off model-constant=info extensions=provider,usage.cost
-    usage_on_finish_chunk=true`` -- ``NAME:`` then space-separated ``key=value`` settings: a
-    parent, rule codes or names with a severity, comma lists of extensions, finish reasons or
-    service tiers, and the boolean relaxations. A clear ``ValueError`` names a bad setting.
-    """
-    from .rules import RULES
-
-    name, sep, rest = spec.partition(":")
-    name = name.strip()
-    if not sep or not name or " " in name:
-        raise ValueError(f"profile spec {spec!r}: expected 'NAME: key=value ...'")
-    by_name = {r.name: r.code for r in RULES}
-    kwargs: dict[str, Any] = {"name": name, "extends": "openai", "description": f"ini: {spec}"}
-    severity: dict[str, str] = {}
-    for token in rest.split():
-        key, eq, value = token.partition("=")
-        if not eq or not value:
-            raise ValueError(f"profile {name!r}: setting {token!r} is not key=value")
-        code = by_name.get(key, key).upper()
-        if key == "extends":
-            kwargs["extends"] = None if value == "none" else value
-        elif code.startswith("OAS"):
-            severity[code] = value
-        elif key in _SET_FIELDS:
-            kwargs[key] = frozenset(v for v in value.split(",") if v)
-        elif key in _FLAG_FIELDS:
-            if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
-                raise ValueError(f"profile {name!r}: {key} takes true or false, not {value!r}")
-            kwargs[key] = value.lower() in ("true", "1", "yes")
-        else:
-            known = ", ".join(("extends", "OASnnn or a rule name", *_SET_FIELDS, *_FLAG_FIELDS))
-            raise ValueError(f"profile {name!r}: unknown setting {key!r}; known: {known}")
-    kwargs["severity"] = MappingProxyType(severity)
-    prof = Profile(**kwargs)
-    if isinstance(prof.extends, str):
-        get_profile(prof.extends)  # fail now, naming the unknown parent
+    """A chat profile from one line of text (``oapi_profiles``); a clear ``ValueError`` names a
+    bad setting. The line's form is :func:`core.profiles.parse_profile_line`'s, which also
+    makes the Responses profile of a line."""
+    prof: Profile = parse_profile_line(spec, [PROFILE_REGISTRY])[0]
     return prof
 
 
@@ -476,17 +440,9 @@ _SIGNAL_FIELDS = itemgetter(*SIGNAL_FIELDS, "system_fingerprint", "model")
 
 
 def profile_from_url(url: str | None) -> tuple[Profile, str] | None:
-    """The profile and reason the request host selects under ``auto``, or None."""
-    if not url:
-        return None
-    host = host_of(url)
-    hostname = host.split(":", 1)[0]
-    for prof in _REGISTRY.values():
-        if host_matches(hostname, prof.hosts):
-            return prof.resolve(), f"auto: request host {hostname}"
-    if host.endswith(":11434"):
-        return get_profile("ollama"), f"auto: request host {host} (Ollama's port)"
-    return None
+    """The profile and reason the request host (or a local server's port) selects under
+    ``auto``, or None."""
+    return PROFILE_REGISTRY.from_url(url)
 
 
 def profile_from_chunk(chunk: Any) -> tuple[Profile, str] | None:

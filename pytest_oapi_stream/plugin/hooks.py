@@ -292,15 +292,17 @@ def _check_profile(profile: Any, where: str) -> None:
         raise pytest.UsageError(f"{where}: profile must be a profile name, not {profile!r}.")
     if profile == "auto":
         return
-    from .. import get_profile
+    from ..chat.profiles import PROFILE_REGISTRY
 
-    try:
-        get_profile(profile)
-    except (ValueError, KeyError) as exc:
-        from ..responses.profiles import RESPONSE_PROFILES
+    if profile in PROFILE_REGISTRY:
+        return
+    from ..core.profiles import unknown_everywhere
+    from ..responses.profiles import RESPONSE_PROFILE_REGISTRY
 
-        if profile not in RESPONSE_PROFILES:  # a Responses-only profile (lmstudio) is one too
-            raise pytest.UsageError(f"{where}: {exc}") from None
+    # a profile of either surface (lmstudio, a Responses-only ini profile) is one
+    unknown = unknown_everywhere(profile, [PROFILE_REGISTRY, RESPONSE_PROFILE_REGISTRY])
+    if unknown is not None:
+        raise pytest.UsageError(f"{where}: {unknown}")
 
 
 def _check_ignore(codes: Any, where: str) -> None:
@@ -351,17 +353,22 @@ def _stats(config: pytest.Config) -> _c.RunStats:
 
 
 def _register_ini_profiles(config: pytest.Config) -> None:
-    """Custom profiles from ini ``oapi_profiles``, one ``NAME: key=value ...`` per line."""
+    """Custom profiles from ini ``oapi_profiles``, one ``NAME: key=value ...`` per line: a
+    chat profile, a Responses one, or both (``core.profiles.parse_profile_line``)."""
     lines = [line for line in config.getini("oapi_profiles") if line.strip()]
     if not lines:
         return
-    from ..chat.profiles import parse_profile_spec, register_profile
+    from ..chat.profiles import PROFILE_REGISTRY
+    from ..core.profiles import parse_profile_line, register_profile
+    from ..responses.profiles import RESPONSE_PROFILE_REGISTRY
 
     for line in lines:
         try:
-            register_profile(parse_profile_spec(line))
+            made = parse_profile_line(line, [PROFILE_REGISTRY, RESPONSE_PROFILE_REGISTRY])
         except ValueError as exc:
             raise pytest.UsageError(f"oapi_profiles: {exc}") from None
+        for profile in made:
+            register_profile(profile)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

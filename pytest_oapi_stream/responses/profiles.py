@@ -22,17 +22,17 @@ from typing import Any
 
 from ..core.profiles import (
     NO_SEVERITY,
+    ProfileRegistry,
     SeverityOverride,
     allows_extension,
     check_severity,
-    host_matches,
-    host_of,
     merged_onto,
 )
 from .models import field_of
 
 __all__ = [
     "RESPONSE_PROFILES",
+    "RESPONSE_PROFILE_REGISTRY",
     "ResponseProfile",
     "detect_response_profile",
     "get_response_profile",
@@ -214,44 +214,42 @@ _BUILTINS: list[ResponseProfile] = [
     ),
 ]
 
-_REGISTRY: dict[str, ResponseProfile] = {p.name: p for p in _BUILTINS}
 
-RESPONSE_PROFILES: tuple[str, ...] = tuple(_REGISTRY)
+def _rules() -> Mapping[str, Any]:
+    from .rules import RULES_BY_CODE  # the catalog imports this module: looked up when needed
+
+    return RULES_BY_CODE
+
+
+#: The Responses profiles by name: the built-ins, then those registered
+#: (:func:`register_response_profile`, or ``register_profile`` of either surface).
+RESPONSE_PROFILE_REGISTRY: ProfileRegistry[ResponseProfile] = ProfileRegistry(
+    ResponseProfile,
+    _BUILTINS,
+    surface="responses",
+    title="Responses",
+    noun="Responses profile",
+    rules=_rules,
+)
+
+#: Built-in profile names in catalog order.
+RESPONSE_PROFILES: tuple[str, ...] = RESPONSE_PROFILE_REGISTRY.builtins
 
 
 def register_response_profile(profile: ResponseProfile) -> ResponseProfile:
-    """Make a custom Responses profile selectable by name."""
-    _REGISTRY[profile.name] = profile
-    return profile
+    """Make a custom Responses profile selectable by name (``register_profile`` does the same
+    for a profile of either surface)."""
+    return RESPONSE_PROFILE_REGISTRY.register(profile)
 
 
 def get_response_profile(name: str | ResponseProfile) -> ResponseProfile:
     """The resolved profile of that name; a clear ``ValueError`` lists the valid names."""
-    if isinstance(name, ResponseProfile):
-        return name.resolve()
-    try:
-        return _REGISTRY[name].resolve()
-    except KeyError:
-        raise ValueError(
-            f"unknown Responses profile {name!r}; known profiles: auto, "
-            f"{', '.join(sorted(_REGISTRY))}"
-        ) from None
+    return RESPONSE_PROFILE_REGISTRY.get(name)
 
 
 def response_profile_from_url(url: str | None) -> tuple[ResponseProfile, str] | None:
     """The profile and reason the request host (or a local server's port) selects."""
-    if not url:
-        return None
-    host = host_of(url)
-    hostname, _, port = host.partition(":")
-    for prof in _REGISTRY.values():
-        if host_matches(hostname, prof.hosts):
-            return prof.resolve(), f"auto: request host {hostname}"
-    if port.isdigit():
-        for prof in _REGISTRY.values():
-            if int(port) in prof.ports:
-                return prof.resolve(), f"auto: request port {port} ({prof.name}'s default)"
-    return None
+    return RESPONSE_PROFILE_REGISTRY.from_url(url)
 
 
 def response_profile_from_event(event: Any) -> tuple[ResponseProfile, str] | None:

@@ -1,19 +1,21 @@
 """SSE event payload -> typed chunk, lenient where the schema is broken.
 
 The fast path is one ``model_validate_json`` per payload. Only when that fails does the slow path
-run: classify the failure (not JSON, not an object, or wrong field types), keep every schema error
-with its field path, null out the offending values and validate again, so the rules still see a
-typed chunk and the report can say everything that is wrong, not only the first pydantic error.
+run (``core/lenient.py``): classify the failure (not JSON, not an object, or wrong field types),
+keep every schema error with its field path, null out the offending values and validate again,
+so the rules still see a typed chunk and the report can say everything that is wrong, not only
+the first pydantic error.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import ValidationError
 
-from ..core.lenient import SchemaError, format_path, null_out, real_loc, short
+from ..core.lenient import SchemaError, decode_object, format_path, repair
 from .models import ChatCompletionChunk, ErrorObject
 
 __all__ = ["ParsedPayload", "SchemaError", "format_path", "parse_chunk", "parse_payload"]
@@ -21,7 +23,6 @@ __all__ = ["ParsedPayload", "SchemaError", "format_path", "parse_chunk", "parse_
 # The validator itself: ``model_validate_json`` only forwards to it, and the extra Python call
 # costs ~0.4 µs a chunk (a tenth of the validation).
 _validate_json = ChatCompletionChunk.__pydantic_validator__.validate_json
-_MAX_REPAIRS = 8
 
 
 @dataclass(slots=True)
@@ -61,49 +62,24 @@ def parse_payload(data: str) -> ParsedPayload:
     return ParsedPayload("chunk", chunk=parsed)
 
 
+def _revalidate(doc: dict[str, Any]) -> ChatCompletionChunk:
+    chunk: ChatCompletionChunk = _validate_json(json.dumps(doc))
+    return chunk
+
+
 def _slow_path(data: str, exc: ValidationError) -> ParsedPayload:
     errors = exc.errors(include_url=False)
-    if any(e["type"] in ("json_invalid", "json_type") for e in errors):
-        msg = next(e["msg"] for e in errors if e["type"] in ("json_invalid", "json_type"))
-        return ParsedPayload("invalid", problem=f"not valid JSON ({msg})")
-    try:
-        doc = json.loads(data)
-    except (ValueError, RecursionError) as err:
-        return ParsedPayload("invalid", problem=f"not valid JSON ({err})")
-    if not isinstance(doc, dict):
-        kind = "null" if doc is None else type(doc).__name__
-        kind = {
-            "list": "an array",
-            "str": "a string",
-            "int": "a number",
-            "float": "a number",
-            "bool": "a boolean",
-        }.get(kind, kind)
-        return ParsedPayload("invalid", problem=f"payload is {kind}, not a JSON object")
-    schema: list[SchemaError] = []
-    seen: set[str] = set()
-    for _ in range(_MAX_REPAIRS):
-        changed = False
-        for item in errors:
-            loc = real_loc(doc, tuple(item["loc"]))
-            path = format_path(loc)
-            if path and path not in seen:
-                seen.add(path)
-                schema.append(SchemaError(path, item["msg"], short(item.get("input"))))
-            changed |= null_out(doc, loc)
-        if not changed:
-            break
-        try:
-            chunk = ChatCompletionChunk.model_validate_json(json.dumps(doc))
-        except ValidationError as again:
-            errors = again.errors(include_url=False)
-            continue
-        if chunk.error is not None and chunk.choices is None:
-            return ParsedPayload("error", chunk=chunk, error=chunk.error, schema_errors=schema)
-        return ParsedPayload("chunk", chunk=chunk, schema_errors=schema)
-    return ParsedPayload(
-        "chunk",
-        chunk=ChatCompletionChunk.model_construct(),
-        schema_errors=schema,
-        problem="the chunk could not be repaired for checking",
-    )
+    doc = decode_object(data, errors)
+    if isinstance(doc, str):
+        return ParsedPayload("invalid", problem=doc)
+    chunk, schema = repair(doc, _revalidate, errors)
+    if chunk is None:
+        return ParsedPayload(
+            "chunk",
+            chunk=ChatCompletionChunk.model_construct(),
+            schema_errors=schema,
+            problem="the chunk could not be repaired for checking",
+        )
+    if chunk.error is not None and chunk.choices is None:
+        return ParsedPayload("error", chunk=chunk, error=chunk.error, schema_errors=schema)
+    return ParsedPayload("chunk", chunk=chunk, schema_errors=schema)

@@ -14,14 +14,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..core.lenient import SchemaError, format_path, null_out, real_loc, short
+from ..core.lenient import SchemaError, as_object, decode_object, repair, short
 from .models import EVENT_MODELS, EventBase, UnknownEvent, event_adapter
 
 __all__ = ["ParsedEvent", "parse_event", "parse_event_dict"]
 
 _validate_json = event_adapter.validator.validate_json
 _validate_python = event_adapter.validator.validate_python
-_MAX_REPAIRS = 8
+#: Where a schema error is not nulled out: the union's discriminator.
+_KEEP = frozenset({("type",)})
 
 
 @dataclass(slots=True)
@@ -37,34 +38,14 @@ class ParsedEvent:
     """The payload is a ``chat.completion.chunk``: the stream is of the other surface."""
 
 
-def _kind_of(doc: Any) -> str:
-    if doc is None:
-        return "null"
-    return {
-        "list": "an array",
-        "str": "a string",
-        "int": "a number",
-        "float": "a number",
-        "bool": "a boolean",
-    }.get(type(doc).__name__, type(doc).__name__)
-
-
 def parse_event(data: str) -> EventBase | ParsedEvent:
     """The typed event of ``data``; a :class:`ParsedEvent` when it is not a clean event."""
     try:
         event: EventBase = _validate_json(data)
     except ValidationError as exc:
-        if any(e["type"] in ("json_invalid", "json_type") for e in exc.errors(include_url=False)):
-            msg = next(
-                e["msg"]
-                for e in exc.errors(include_url=False)
-                if e["type"] in ("json_invalid", "json_type")
-            )
-            return ParsedEvent("invalid", problem=f"not valid JSON ({msg})")
-        try:
-            doc = json.loads(data)
-        except (ValueError, RecursionError) as err:
-            return ParsedEvent("invalid", problem=f"not valid JSON ({err})")
+        doc = decode_object(data, exc.errors(include_url=False))
+        if isinstance(doc, str):
+            return ParsedEvent("invalid", problem=doc)
         return _slow(doc)
     except (ValueError, RecursionError) as exc:  # pragma: no cover - pydantic wraps these
         return ParsedEvent("invalid", problem=f"not JSON: {exc}")
@@ -80,36 +61,22 @@ def parse_event_dict(doc: Any) -> EventBase | ParsedEvent:
     return event
 
 
-def _slow(doc: Any) -> ParsedEvent:
-    if not isinstance(doc, dict):
-        return ParsedEvent("invalid", problem=f"payload is {_kind_of(doc)}, not a JSON object")
+def _slow(decoded: Any) -> ParsedEvent:
+    doc = as_object(decoded)
+    if isinstance(doc, str):
+        return ParsedEvent("invalid", problem=doc)
     etype = doc.get("type")
     if not isinstance(etype, str):
         what = "no `type`" if "type" not in doc else f"`type` {short(etype)} is not a string"
         chat = doc.get("object") == "chat.completion.chunk"
         return ParsedEvent("invalid", problem=f"payload has {what}", chat=chat)
     model: type[EventBase] = EVENT_MODELS.get(etype, UnknownEvent)
-    schema: list[SchemaError] = []
-    seen: set[str] = set()
-    for _ in range(_MAX_REPAIRS):
-        try:
-            return ParsedEvent("event", event=model.model_validate(doc), schema_errors=schema)
-        except ValidationError as exc:
-            changed = False
-            for item in exc.errors(include_url=False):
-                loc = real_loc(doc, tuple(item["loc"]))
-                if loc == ("type",):  # the discriminator itself: keep it
-                    continue
-                path = format_path(loc)
-                if path and path not in seen:
-                    seen.add(path)
-                    schema.append(SchemaError(path, item["msg"], short(item.get("input"))))
-                changed |= null_out(doc, loc)
-            if not changed:
-                break
-    return ParsedEvent(
-        "event",
-        event=model.model_construct(type=etype),
-        schema_errors=schema,
-        problem="the event could not be repaired for checking",
-    )
+    event, schema = repair(doc, model.model_validate, keep=_KEEP)
+    if event is None:
+        return ParsedEvent(
+            "event",
+            event=model.model_construct(type=etype),
+            schema_errors=schema,
+            problem="the event could not be repaired for checking",
+        )
+    return ParsedEvent("event", event=event, schema_errors=schema)

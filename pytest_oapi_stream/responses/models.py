@@ -107,7 +107,7 @@ _ANNOTATION_TAGS = frozenset(
 def _tag(known: frozenset[str]) -> Any:
     def tag(v: Any) -> str:
         t = v.get("type") if isinstance(v, dict) else getattr(v, "type", None)
-        return t if t in known else "unknown"
+        return t if isinstance(t, str) and t in known else "unknown"  # [1] is no tag either
 
     return tag
 

@@ -130,6 +130,21 @@ def test_any_field_with_any_value_is_judged_not_raised(at: int, value: object, k
         assert not report.ok  # OAS101 / OAS106
 
 
+@pytest.mark.parametrize("tag", [[1], {"a": 1}, [], 3, None])
+@pytest.mark.parametrize("key", ["item", "part", "response"])
+def test_a_nested_type_of_any_json_value_is_judged_not_raised(key: str, tag: object) -> None:
+    """An item's, part's or annotation's ``type`` chooses its model: a list or an object there
+    (unhashable) is a schema error (OAS109), not a TypeError out of the checker."""
+    evs = events(TEXT)
+    for ev in evs:
+        if isinstance(ev.get(key), dict):
+            ev[key] = {**ev[key], "type": tag}
+            if key == "response":
+                ev[key]["output"] = [{"type": tag, "content": [{"type": tag}]}]
+    report = check_response_stream(sse(evs), profile="openai")
+    assert report.stream is not None and "OAS109" in report.codes("error"), report.format()
+
+
 def test_random_bytes_give_violations_not_exceptions() -> None:
     rng = random.Random(11)
     for _ in range(50):

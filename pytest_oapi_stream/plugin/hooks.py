@@ -181,7 +181,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("oapi_profile", "default profile of checked streams", default="auto")
     parser.addini(
         "oapi_profiles",
-        "custom profiles, one a line: NAME: extends=openai OAS021=off extensions=a,b ...",
+        "custom profiles, one a line: NAME: extends=openai OAS021=off extensions=a,b ... "
+        "(a chat profile, a Responses one or both; surface=chat|responses says which)",
         type="linelist",
         default=[],
     )

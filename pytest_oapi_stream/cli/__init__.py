@@ -19,6 +19,7 @@ import json
 import os
 import stat
 import sys
+import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
@@ -33,6 +34,7 @@ __all__ = [
     "main",
     "profiles_markdown",
     "responses_document",
+    "rule_explained",
     "rules_document",
     "rules_markdown",
 ]
@@ -157,7 +159,7 @@ def _code_range(codes: Sequence[str]) -> str:
     return f"{codes[0]}-{codes[-1]}" if len(codes) > 1 else codes[0]
 
 
-def check_ignored(ignore: Sequence[str]) -> None:
+def check_ignored(ignore: Sequence[str], what: str = "ignore") -> None:
     """An ``--ignore`` code that neither catalog knows is bad usage, named before any output;
     the message gives both ranges (taken from the rule tables)."""
     from ..chat.rules import RULES as CHAT_RULES
@@ -175,7 +177,8 @@ def check_ignored(ignore: Sequence[str]) -> None:
         # is the codes the chat table does not have.
         own = [r.code for r in RESPONSE_RULES if r.code not in {c.code for c in CHAT_RULES}]
         raise UsageFailure(
-            f"ignore: unknown rule {code!r}; codes are {chat} (chat completions) and "
+            (f"{what}: " if what else "")
+            + f"unknown rule {code!r}; codes are {chat} (chat completions) and "
             f"{_code_range(own)} (Responses), or their names (e.g. 'id-constant')"
         )
 
@@ -514,8 +517,59 @@ _SURFACES = {
 }
 
 
+def _wrapped(text: str) -> str:
+    return textwrap.fill(text, 100, initial_indent="  ", subsequent_indent="    ")
+
+
+def rule_explained(code: str) -> str:
+    """One rule as plain text, for ``oapi-stream rules CODE`` (the failure message points
+    here): its row in each catalog that holds it, the profiles that change its severity and,
+    for chat, the evidence behind the severity (the same text as ``docs/rules.md``)."""
+    from ..chat.evidence import EVIDENCE
+    from ..chat.rules import RULES as CHAT_RULES
+    from ..responses.profiles import get_response_profile
+    from ..responses.rules import RULES as RESPONSE_RULES
+
+    check_ignored([code], what="")  # an unknown code: the ranges, as for --ignore
+    key = code.upper() if code.upper().startswith("OAS") else code
+    parts: list[str] = []
+    for title, table, names, get in (
+        ("chat completions", CHAT_RULES, PROFILES, get_profile),
+        ("Responses", RESPONSE_RULES, RESPONSE_PROFILES, get_response_profile),
+    ):
+        rule = next((r for r in table if key in (r.code, r.name)), None)
+        if rule is None:
+            continue
+        if parts:
+            parts.append("")
+        parts.append(f"{rule.code} {rule.name} ({title}): {rule.severity}, per {rule.scope}")
+        parts.append(f"  {rule.summary}")
+        differ = []
+        for name in names:
+            sev = get(name).severity.get(rule.code, rule.severity)
+            if sev != rule.severity:
+                differ.append(f"{name} {sev}")
+        parts.append("  profiles that differ: " + (", ".join(differ) or "none"))
+        ev = EVIDENCE.get(rule.code) if table is CHAT_RULES else None
+        if ev is not None:
+            parts.append(_wrapped("why: " + ev.basis))
+            if ev.clause:
+                parts.append(_wrapped("contract: " + ev.clause))
+            seen = set()
+            for i in ev.impacts:
+                if (i.client, i.effect) not in seen:
+                    seen.add((i.client, i.effect))
+                    parts.append(f"  breaks {i.client}: {i.effect}… ({i.cell})")
+    parts.append("more: docs/rules.md (oapi-stream rules --doc)")
+    return "\n".join(parts) + "\n"
+
+
 def _cmd_rules(args: argparse.Namespace, out: TextIO) -> int:
-    """The catalogs of the chosen surfaces (both by default), each under its own heading."""
+    """The catalogs of the chosen surfaces (both by default), each under its own heading;
+    with codes, each of those rules explained."""
+    if args.codes:
+        out.write("\n".join(rule_explained(c) for c in args.codes))
+        return 0
     if args.doc:
         out.write(rules_document())
         return 0
@@ -583,7 +637,13 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="store_true", help="show info-level findings and excerpts"
     )
     check.add_argument("--no-color", action="store_true", help="never colour the output")
-    rules = sub.add_parser("rules", help="print the rule catalog (Markdown)")
+    rules = sub.add_parser("rules", help="print the rule catalog (Markdown), or explain rules")
+    rules.add_argument(
+        "codes",
+        nargs="*",
+        metavar="CODE",
+        help="explain these rules (code or name, e.g. OAS015 or id-constant)",
+    )
     rules.add_argument("--profile", default="openai", help="show severities under this profile")
     rules.add_argument(
         "--surface",

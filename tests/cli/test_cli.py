@@ -150,6 +150,26 @@ def test_rules_lists_both_catalogs_by_default(capsys: pytest.CaptureFixture[str]
     assert code == 0 and "| OAS138 |" in out and "| OAS041 |" not in out
 
 
+def test_rules_explains_one_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    """A contract failure points at ``oapi-stream rules CODE``: the rule, the profiles that
+    change it, the evidence; a code both catalogs hold shows both; names work too."""
+    code, out, err = run(capsys, "rules", "OAS021")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "OAS021 role-first-only (chat completions): error, per choice"
+    assert lines[1] == "  role only in each choice's first delta"
+    assert "deepseek warn" in lines[2] and "lenient off" in lines[2]
+    assert "  breaks openai-py .stream(): wrong: role" in out
+    assert lines[-1] == "more: docs/rules.md (oapi-stream rules --doc)"
+    code, out, _ = run(capsys, "rules", "oas001", "terminal-once-last")
+    assert code == 0
+    assert "OAS001 sse-utf8 (chat completions)" in out and "OAS001 sse-utf8 (Responses)" in out
+    assert "OAS114 terminal-once-last (Responses): error, per stream" in out
+    code, out, err = run(capsys, "rules", "OAS999")
+    assert code == 2 and out == ""
+    assert err.startswith("oapi-stream rules: unknown rule 'OAS999'; codes are OAS001-")
+
+
 def test_rules_and_report_accept_a_responses_only_profile(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TextIO
 
@@ -36,6 +37,7 @@ __all__ = [
     "Violation",
     "excerpt",
     "excerpt_at",
+    "next_steps",
     "printable",
 ]
 
@@ -196,12 +198,49 @@ class Report(Generic[StreamT, ProfileT]):
         return self.format()
 
 
+def _surface(report: Report[Any, Any]) -> str:
+    """``responses`` when a Responses profile judged ``report``, else ``chat`` (core cannot
+    import the surfaces: the profile's class says which one built the report)."""
+    if ".responses." in type(report.profile).__module__:
+        return "responses"
+    return "chat"
+
+
+_CHECK_CALL = {"chat": "assert_valid_chunk_stream", "responses": "assert_valid_response_stream"}
+
+
+def next_steps(reports: Sequence[Report[Any, Any]], *, marker_only: bool = False) -> str:
+    """The fixed tail of a contract failure: how to accept the failing rules in one test, how
+    to judge by a provider's profile, where each rule is explained (three lines).
+
+    The ignore example names the failing codes. ``marker_only``: the plugin checked the
+    cassette's streams itself, so the marker is the one place to change.
+    """
+    codes = sorted({v.code for r in reports for v in r.failures})
+    if not codes:
+        return ""
+    listed = ", ".join(f'"{c}"' for c in codes)
+    where = "@pytest.mark.oapi(...)"
+    if not marker_only:
+        calls = sorted({_CHECK_CALL[_surface(r)] for r in reports})
+        where = " / ".join(f"{c}(...)" for c in calls) + " or " + where
+    return (
+        f"next: to accept {'this rule' if len(codes) == 1 else 'these rules'} in this test,"
+        f" pass ignore=[{listed}] to {where};\n"
+        '      to judge by a provider\'s known deviations, pass profile="NAME" there instead'
+        " (oapi-stream rules --matrix lists them);\n"
+        f"      why each rule: oapi-stream rules {codes[0]}, or docs/rules.md"
+    )
+
+
 class StreamContractError(AssertionError):
-    """Raised by ``assert_valid_chunk_stream`` when a stream breaks its contract."""
+    """Raised by ``assert_valid_chunk_stream`` when a stream breaks its contract: the report,
+    then what to do next (``next_steps``)."""
 
     def __init__(self, report: Report[Any, Any]) -> None:
         self.report = report
-        super().__init__(report.format())
+        tail = next_steps([report])
+        super().__init__(report.format() + (f"\n{tail}" if tail else ""))
 
     @property
     def violations(self) -> list[Violation]:

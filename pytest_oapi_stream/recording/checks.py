@@ -138,8 +138,11 @@ class CassetteHandle:
         if not failing:
             return None
         from .. import StreamContractError
+        from ..core.report import next_steps
 
         error = StreamContractError(failing[0])
-        text = "\n\n".join(r.format() for r in failing) if len(failing) > 1 else str(error)
+        # The plugin checked these streams itself: the marker is where to change the check.
+        text = "\n\n".join(r.format() for r in failing)
+        text += "\n" + next_steps(failing, marker_only=True)
         error.args = (self.session.redact(text),)  # excerpts may echo a secret the filters saw
         return error

@@ -737,6 +737,11 @@ def _client_kwargs(request: pytest.FixtureRequest, handle: _c.CassetteHandle) ->
     base_url = os.environ.get("OPENAI_BASE_URL") or settings.base_url
     if base_url:
         kwargs["base_url"] = base_url
+    from .fixtures import missing_key_problem
+
+    problem = missing_key_problem(handle.mode, base_url, request.fixturename or "oapi_client")
+    if problem is not None:  # not the SDK's traceback: what is missing and where requests go
+        pytest.fail(problem, pytrace=False)
     if handle.mode == "replay":
         kwargs["max_retries"] = 0  # an unmatched request fails at once, not after backoff
     return kwargs

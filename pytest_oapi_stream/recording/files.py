@@ -176,7 +176,11 @@ def load_yaml(path: Path) -> Any:
 
 def yaml_problem(exc: yaml.YAMLError) -> str:
     """The parser's complaint on one line, with its line and column (1-based, as an editor
-    counts them): ``at line 2, column 13: did not find ... (while scanning a block scalar)``."""
+    counts them): ``at line 2, column 13: did not find ... (while scanning a block scalar)``.
+
+    The context's own position is added when it is on another line: an unclosed quote is
+    noticed at the end of the file, but the quote is where the context started.
+    """
     problem = getattr(exc, "problem", None)
     context = getattr(exc, "context", None)
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
@@ -184,6 +188,10 @@ def yaml_problem(exc: yaml.YAMLError) -> str:
         text = str(exc).splitlines()
         return f"({text[0] if text else type(exc).__name__})"
     where = f"at line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    if context:
+        started = getattr(exc, "context_mark", None)
+        if started is not None and (mark is None or started.line != mark.line):
+            context += f" that started at line {started.line + 1}, column {started.column + 1}"
     return where + str(problem) + (f" ({context})" if context else "")
 
 

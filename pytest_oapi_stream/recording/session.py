@@ -510,11 +510,13 @@ class CassetteSession:
         self._context = cls.use(**config)
         try:
             self.cassette = self._context.__enter__()
-        except yaml.YAMLError as exc:
+        except yaml.YAMLError as exc:  # one line with the position, as the CLI says it
+            from .files import yaml_problem
+
             raise CassetteError(
-                f"oapi-stream: cassette {options.display} is not valid YAML ({exc}).\n"
+                f"oapi-stream: cassette {options.display}: not valid YAML {yaml_problem(exc)}\n"
                 f"Fix it or re-record it with: {options.record_command()}"
-            ) from exc
+            ) from None
         except BrokenCassetteError as exc:
             raise CassetteError(
                 f"oapi-stream: cassette {options.display}: {exc.reason}\n"

@@ -7,6 +7,7 @@ outer test points them at it with ``OPENAI_BASE_URL`` and stops it to prove a re
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 # Imported here once: pytester drops the modules an in-process run imports, and re-importing
@@ -776,15 +777,28 @@ def test_q(oapi_cassette):
 def test_corrupt_cassette_fails_the_test_with_the_record_command(
     pytester: pytest.Pytester,
 ) -> None:
+    """Invalid YAML: the parser's complaint on one line with its position, as the CLI says it
+    (``files.yaml_problem``), then the file's fix; not the parser's multi-line text."""
     pytester.makepyfile(test_chat="import pytest\n\n@pytest.mark.oapi\ndef test_x():\n    pass\n")
     path = _cassette(pytester, "test_x")
     path.parent.mkdir(parents=True)
-    path.write_text("interactions: [\n")
-    result = pytester.runpytest_inprocess()
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(
-        [
-            "oapi-stream: cassette cassettes/test_chat/test_x.yaml is not valid YAML (*",
-            "Fix it or re-record it with: pytest --oapi-record test_chat.py::test_x",
-        ]
+    # a hand edit gone wrong: an unclosed quote in a recorded request
+    path.write_text(
+        'version: 1\ninteractions:\n- request:\n    method: "POST\n    uri: http://x/v1\n'
     )
+    result = pytester.runpytest_inprocess("-rN")
+    result.assert_outcomes(errors=1)
+    problem = (
+        "not valid YAML at line 6, column 1: found unexpected end of stream "
+        "(while scanning a quoted scalar that started at line 4, column 13)"  # the quote
+    )
+    lines = result.stdout.lines
+    at = lines.index(f"oapi-stream: cassette cassettes/test_chat/test_x.yaml: {problem}")
+    assert lines[at + 1] == "Fix it or re-record it with: pytest --oapi-record test_chat.py::test_x"
+    assert "<unicode string>" not in result.stdout.str()
+    # the CLI names the same problem on the same file
+    cli = pytester.run(sys.executable, "-m", "pytest_oapi_stream", "check", str(path))
+    assert cli.ret == 2
+    assert cli.stderr.lines == [
+        f"oapi-stream check: {path}: not valid YAML/JSON{problem.removeprefix('not valid YAML')}"
+    ]

@@ -4,7 +4,9 @@
 completion in them, with its recorded request) and folders (recursively). Exit 0: no failing
 violation; 1: violations; 2: unreadable input or bad usage, with a one-line reason, no traceback
 (an unreadable file among others is reported and the rest still checked; out of memory is exit 2
-too); 141 when the reader of the output went away (``| head``), quietly.
+too), or no stream at all to check (each cassette without one is named with what it held; among
+files with streams it is only noted); 141 when the reader of the output went away (``| head``),
+quietly.
 
 Streams are checked as they are read and each result is printed when it is known: memory does
 not grow with the size of an ``.sse`` file (``chat.check.check_lean``). Everything printed for
@@ -183,12 +185,18 @@ def check_ignored(ignore: Sequence[str], what: str = "ignore") -> None:
         )
 
 
-def _check_paths(args: argparse.Namespace, errors: list[str]) -> Iterator[Result]:
+def _check_paths(args: argparse.Namespace, errors: list[str], empty: list[str]) -> Iterator[Result]:
     """Check every stream under ``args.paths``, one result at a time; a file that cannot be
-    read is reported, appended to ``errors`` and skipped."""
+    read is reported, appended to ``errors`` and skipped; a cassette without a stream is
+    reported and appended to ``empty``."""
     from ..chat.check import check_lean
     from ..core.surface import Surface, sniff_file
-    from ..recording.files import RecordingError, ignore_for_surface, read_recordings
+    from ..recording.files import (
+        RecordingError,
+        ignore_for_surface,
+        no_stream_problem,
+        read_recordings,
+    )
     from ..responses.check import check_response_lean
 
     check_ignored(args.ignore)  # an unknown code is bad usage, before any output
@@ -218,7 +226,13 @@ def _check_paths(args: argparse.Namespace, errors: list[str]) -> Iterator[Result
                 report.source = str(path)
                 yield Result(str(path), 0, report, surface)
                 continue
-            for rec in read_recordings(path):
+            recordings = read_recordings(path)
+            if not recordings:  # the wrong file, or only non-streaming calls: nothing judged
+                note = no_stream_problem(path)  # parses it again: only for such a cassette
+                warn("check", note)
+                empty.append(note)
+                continue
+            for rec in recordings:
                 report = lean[rec.surface](
                     rec.body, request=rec.request, url=rec.url, **opts[rec.surface]
                 )
@@ -284,12 +298,13 @@ def _row(v: Violation, unit: str = "chunk") -> tuple[str, str, str, str, str]:
 def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     check_profile_name(args.profile)
     errors: list[str] = []
+    empty: list[str] = []
     total = failed = 0
     as_json = args.format == "json"
     color = not as_json and use_color(out) and not args.no_color
     entries = []
     try:
-        for res in _check_paths(args, errors):
+        for res in _check_paths(args, errors, empty):
             total += 1
             failed += not res.report.ok
             if as_json:
@@ -305,8 +320,11 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         summary = f"{total} stream(s) checked: {total - failed} ok, {failed} failed"
         if errors:
             summary += f"; {len(errors)} path(s) could not be read"
-        out.write(_paint(summary, "error" if failed or errors else "ok", color) + "\n")
-    if errors:
+        if empty:
+            summary += f"; {len(empty)} file(s) held no stream"
+        bad = failed or errors or not total
+        out.write(_paint(summary, "error" if bad else "ok", color) + "\n")
+    if errors or not total:  # nothing judged is not a pass (as `shape` and `report` say)
         return 2
     return 1 if failed else 0
 
@@ -618,7 +636,8 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser(
         "check",
         help="check .sse files, vcrpy cassettes or folders of them",
-        description="Check every stream; exit 0 when none fails, 1 on violations, 2 on bad input.",
+        description="Check every stream; exit 0 when none fails, 1 on violations, 2 on bad "
+        "input or when no file held a stream (cassettes without one are named on stderr).",
     )
     check.add_argument("paths", nargs="+", metavar="PATH", help=".sse file, cassette or folder")
     check.add_argument(

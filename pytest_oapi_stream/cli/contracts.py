@@ -31,7 +31,13 @@ from ..contracts.shape import (
 from ..contracts.shape_diff import diff_shapes
 from ..core.report import printable
 from ..core.surface import sniff_file
-from ..recording.files import RecordingError, load_yaml, recordings_from_cassette
+from ..recording.files import (
+    NO_STREAM,
+    RecordingError,
+    load_yaml,
+    no_stream_problem,
+    recordings_from_cassette,
+)
 from . import input_files, path_problem, surface_mismatch
 
 __all__ = [
@@ -42,10 +48,6 @@ __all__ = [
     "report_main",
     "shape_main",
 ]
-
-
-#: Why a recording gives nothing to shape or report: it holds no stream of either surface.
-_NO_STREAM = "no streamed chat completion or Responses stream in it"
 
 
 class InputError(Exception):
@@ -150,8 +152,8 @@ def load_document(path: str | os.PathLike[str], profile: str = "auto") -> dict[s
             )
             for rec in recordings
         ]
-    if not shapes:
-        raise InputError(f"{p}: {_NO_STREAM}")
+    if not shapes:  # a cassette (an .sse file is one stream): say what it held instead
+        raise InputError(no_stream_problem(p))
     return shape_document(shapes)
 
 
@@ -249,7 +251,7 @@ def report_main(args: argparse.Namespace) -> int:
     if not rows:
         if errors:
             return 2
-        return _fail("report", f"{', '.join(args.paths)}: {_NO_STREAM}")
+        return _fail("report", f"{', '.join(args.paths)}: {NO_STREAM}")
     fmt = args.format or (
         "html" if out_path is not None and out_path.suffix.lower() in (".html", ".htm") else "md"
     )

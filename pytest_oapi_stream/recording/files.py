@@ -42,6 +42,7 @@ __all__ = [
     "ignore_for_surface",
     "load_yaml",
     "looks_like_sse",
+    "no_stream_problem",
     "read_recordings",
     "recordings_from_cassette",
     "yaml_problem",
@@ -56,6 +57,9 @@ NOT_A_CASSETTE = "not a vcrpy cassette (no `interactions` list)"
 
 #: The one-line reason for a file with nothing in it but blank space (CLI and plugin alike).
 EMPTY_FILE = "the file is empty"
+
+#: Why a recording gives nothing to check, shape or report: no stream of either surface.
+NO_STREAM = "no streamed chat completion or Responses stream in it"
 
 
 class RecordingError(ValueError):
@@ -365,6 +369,31 @@ def recordings_from_cassette(path: Path, doc: Any = None) -> list[Recording]:
         for i in cassette_interactions(path, doc)
         if i.is_stream
     ]
+
+
+def no_stream_problem(path: Path, doc: Any = None) -> str:
+    """Why the cassette at ``path`` gave no stream (one line): what its interactions were
+    instead, so that the wrong file or a cassette of non-streaming calls is recognised."""
+    kinds: dict[str, int] = {}
+    interactions = cassette_interactions(path, doc)
+    for i in interactions:
+        named = surface_of_path(i.uri)
+        if not 200 <= i.status < 300:
+            kind = f"HTTP {i.status}"
+        elif named is None:
+            kind = f"to {urlsplit(i.uri).path or i.uri or '?'}"
+        else:
+            kind = "not streamed"
+        kinds[kind] = kinds.get(kind, 0) + 1
+    if not interactions:
+        what = "the cassette records no interaction"
+    elif len(interactions) == 1:
+        what = f"1 interaction, {next(iter(kinds))}"
+    else:
+        what = f"{len(interactions)} interactions: " + ", ".join(
+            f"{n} {kind}" for kind, n in kinds.items()
+        )
+    return f"{path}: {NO_STREAM} ({what})"
 
 
 def _is_cassette_file(path: Path) -> bool:

@@ -304,3 +304,76 @@ def test_control_characters_of_a_stream_never_reach_the_terminal(
             assert ch not in text, repr(text[:400])
     check_out = outputs[0]
     assert "\\x1b[2J" in check_out  # shown, escaped
+
+
+def _cassette(path: Path, *answers: tuple[str, int, str]) -> Path:
+    """A vcrpy cassette of (path, status, body) interactions; none of them a stream."""
+    interactions = [
+        {
+            "request": {
+                "method": "POST",
+                "uri": f"http://127.0.0.1:8000{where}",
+                "body": '{"model": "m", "messages": []}',
+                "headers": {},
+            },
+            "response": {
+                "status": {"code": status, "message": ""},
+                "headers": {"content-type": ["application/json"]},
+                "body": {"string": body},
+            },
+        }
+        for where, status, body in answers
+    ]
+    path.write_text(yaml.safe_dump({"version": 1, "interactions": interactions}), "utf-8")
+    return path
+
+
+def test_a_cassette_without_a_stream_is_named_and_exits_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The wrong file, or a cassette of non-streaming calls, is not '0 checked, ok': nothing
+    was judged, as `shape` and `report` already say (exit 2, one line naming the file)."""
+    plain = _cassette(
+        tmp_path / "plain.yaml",
+        ("/v1/chat/completions", 200, '{"object": "chat.completion", "choices": []}'),
+        ("/v1/chat/completions", 429, '{"error": {"message": "slow down"}}'),
+        ("/v1/embeddings", 200, '{"object": "list", "data": []}'),
+        ("/v1/chat/completions", 200, '{"object": "chat.completion", "choices": []}'),
+    )
+    code, out, err = run(capsys, "check", str(plain))
+    assert code == 2
+    assert err == (
+        f"oapi-stream check: {plain}: no streamed chat completion or Responses stream in it "
+        "(4 interactions: 2 not streamed, 1 HTTP 429, 1 to /v1/embeddings)\n"
+    )
+    assert out == "0 stream(s) checked: 0 ok, 0 failed; 1 file(s) held no stream\n"
+    code, out, err = run(capsys, "check", "--format", "json", str(plain))
+    assert code == 2 and json.loads(out) == {"results": []} and "plain.yaml: no streamed" in err
+    empty = tmp_path / "none.yaml"
+    empty.write_text("version: 1\ninteractions: []\n", "utf-8")
+    code, _, err = run(capsys, "check", str(empty))
+    assert code == 2 and err.endswith("in it (the cassette records no interaction)\n")
+    one = _cassette(tmp_path / "one.yaml", ("/v1/chat/completions", 200, "{}"))
+    code, _, err = run(capsys, "check", str(one))
+    assert code == 2 and err.endswith("in it (1 interaction, not streamed)\n")
+    # shape says the same about the same file
+    code, _, err = run(capsys, "shape", str(plain))
+    assert code == 2 and "(4 interactions: 2 not streamed, 1 HTTP 429" in err
+
+
+def test_a_folder_with_streams_notes_its_cassettes_without_one(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "a.sse").write_bytes(CLEAN.read_bytes())
+    plain = _cassette(tmp_path / "b.yaml", ("/v1/chat/completions", 200, "{}"))
+    code, out, err = run(capsys, "check", str(tmp_path))
+    assert code == 0  # what was checked passed; the note does not fail the run
+    assert out.endswith("1 stream(s) checked: 1 ok, 0 failed; 1 file(s) held no stream\n")
+    assert err == (
+        f"oapi-stream check: {plain}: no streamed chat completion or Responses stream in it "
+        "(1 interaction, not streamed)\n"
+    )
+    broken = DATA / "corpus" / "avian__kimi-k2.5_id-changes-after-first.sse"
+    (tmp_path / "c.sse").write_bytes(broken.read_bytes())
+    code, _, _ = run(capsys, "check", "--profile", "openai", str(tmp_path))
+    assert code == 1  # violations still decide

@@ -200,8 +200,9 @@ class Report(Generic[StreamT, ProfileT]):
 
 def _surface(report: Report[Any, Any]) -> str:
     """``responses`` when a Responses profile judged ``report``, else ``chat`` (core cannot
-    import the surfaces: the profile's class says which one built the report)."""
-    if ".responses." in type(report.profile).__module__:
+    import the surfaces: the profile's class, or the one a user's subclass extends, says which
+    one built the report)."""
+    if any(".responses." in cls.__module__ for cls in type(report.profile).__mro__):
         return "responses"
     return "chat"
 

@@ -235,9 +235,14 @@ def report_main(args: argparse.Namespace) -> int:
     except InputError as exc:
         return _fail("report", str(exc))
     rows = []
+    empty = 0
     for file in files:  # one at a time: a bad file is reported, the others still rendered
         try:
-            rows.extend(rows_from_paths([file], profile=args.profile, link_base=link_base))
+            found = rows_from_paths([file], profile=args.profile, link_base=link_base)
+            if not found and file.suffix != ".sse":  # as `check`: named, with what it held
+                warn("report", no_stream_problem(file))
+                empty += 1
+            rows.extend(found)
         except RecordingError as exc:
             problem = str(exc)
         except OSError as exc:
@@ -249,7 +254,7 @@ def report_main(args: argparse.Namespace) -> int:
         warn("report", problem)
         errors.append(problem)
     if not rows:
-        if errors:
+        if errors or empty:  # each named already
             return 2
         return _fail("report", f"{', '.join(args.paths)}: {NO_STREAM}")
     fmt = args.format or (

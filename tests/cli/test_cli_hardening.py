@@ -356,9 +356,14 @@ def test_a_cassette_without_a_stream_is_named_and_exits_2(
     one = _cassette(tmp_path / "one.yaml", ("/v1/chat/completions", 200, "{}"))
     code, _, err = run(capsys, "check", str(one))
     assert code == 2 and err.endswith("in it (1 interaction, not streamed)\n")
-    # shape says the same about the same file
-    code, _, err = run(capsys, "shape", str(plain))
-    assert code == 2 and "(4 interactions: 2 not streamed, 1 HTTP 429" in err
+    # shape and report say the same about the same file
+    for command in ("shape", "report"):
+        code, out, err = run(capsys, command, str(plain))
+        assert code == 2 and out == "", command
+        assert err == (
+            f"oapi-stream {command}: {plain}: no streamed chat completion or Responses stream "
+            "in it (4 interactions: 2 not streamed, 1 HTTP 429, 1 to /v1/embeddings)\n"
+        )
 
 
 def test_a_folder_with_streams_notes_its_cassettes_without_one(
@@ -374,6 +379,11 @@ def test_a_folder_with_streams_notes_its_cassettes_without_one(
         "(1 interaction, not streamed)\n"
     )
     broken = DATA / "corpus" / "avian__kimi-k2.5_id-changes-after-first.sse"
+    code, out, err = run(capsys, "report", "--format", "md", str(tmp_path))
+    assert code == 0 and "1 stream from 1 provider" in out
+    assert err == f"oapi-stream report: {plain}: no streamed chat completion or " + (
+        "Responses stream in it (1 interaction, not streamed)\n"
+    )
     (tmp_path / "c.sse").write_bytes(broken.read_bytes())
     code, _, _ = run(capsys, "check", "--profile", "openai", str(tmp_path))
     assert code == 1  # violations still decide

@@ -64,7 +64,7 @@ def test_readme_chat_failure_is_what_the_example_prints(pytester: pytest.Pyteste
         (ROOT / "cassettes" / "examples" / "test_readme_example" / cassette.name).read_text("utf-8")
     )
     _break_cassette(cassette)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rN")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-rN")
     result.assert_outcomes(failed=1)
     lines = result.stdout.lines
     start = next(i for i, line in enumerate(lines) if "StreamContractError: " in line)

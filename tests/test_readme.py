@@ -56,13 +56,14 @@ def _break_cassette(path: Path) -> None:
 def test_readme_chat_failure_is_what_the_example_prints(pytester: pytest.Pytester) -> None:
     """Regenerate with the README example and its cassette broken as `_break_cassette` does:
     the block is the StreamContractError's message, verbatim."""
-    for name in ("test_readme_example.py", "conftest.py"):
-        (pytester.path / name).write_text((ROOT / "examples" / name).read_text("utf-8"))
-    cassette = pytester.path / "cassettes" / "test_readme_example" / "test_hello_stream.yaml"
+    # Another module name than examples/'s: the outer session may have imported that one.
+    example = (ROOT / "examples" / "test_readme_example.py").read_text("utf-8")
+    (pytester.path / "test_readme_copy.py").write_text(example)
+    (pytester.path / "conftest.py").write_text((ROOT / "examples" / "conftest.py").read_text())
+    cassette = pytester.path / "cassettes" / "test_readme_copy" / "test_hello_stream.yaml"
     cassette.parent.mkdir(parents=True)
-    cassette.write_text(
-        (ROOT / "cassettes" / "examples" / "test_readme_example" / cassette.name).read_text("utf-8")
-    )
+    shipped = ROOT / "cassettes" / "examples" / "test_readme_example" / cassette.name
+    cassette.write_text(shipped.read_text("utf-8"))
     _break_cassette(cassette)
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-rN")
     result.assert_outcomes(failed=1)

@@ -34,6 +34,9 @@ class CheckDefaults:
     profile: str = "auto"
     ignore: tuple[str, ...] = ()
     strict: bool = False
+    #: Where ``profile`` was set ("the oapi marker", "--oapi-profile", "ini oapi_profile"), for
+    #: the report's profile reason; empty when it is the default.
+    profile_origin: str = ""
     #: Finds the recorded request of a source that came through the test's cassette.
     recorded_request: RecordedRequest | None = None
 

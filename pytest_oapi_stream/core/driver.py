@@ -94,6 +94,7 @@ class Options:
     request: dict[str, Any] | None
     url: str | None  # the given URL, else the source's own
     raw: Any = None  # the source as given (an iterating check may open it again, sync)
+    origin: str = ""  # where an omitted profile came from (core.defaults), for the reason
 
 
 class Run(Generic[T]):
@@ -268,6 +269,8 @@ def options(
     prefer_sync: bool = False,
 ) -> Options:
     """Validate a check's arguments (omitted ones from ``core.defaults``) and open its source."""
+    ambient = defaults.current() if profile is None else None
+    origin = ambient.profile_origin if ambient is not None else ""
     profile, ignore, strict, request, url = defaults.resolve(
         source, profile, ignore, strict, request, url
     )
@@ -276,9 +279,18 @@ def options(
     raw = source
     source, request = s.prepare(source, request)
     src = open_source(source, prefer_sync=prefer_sync)
-    o = Options(src, profile, codes, bool(strict), request, url or src.url, raw)
-    s.fixed(profile, o.url)  # a bad profile fails before anything is read
+    o = Options(src, profile, codes, bool(strict), request, url or src.url, raw, origin)
+    _fixed(s, o)  # a bad profile fails before anything is read
     return o
+
+
+def _fixed(s: Surface[Any], o: Options) -> Found | None:
+    """:meth:`Surface.fixed`, its reason naming where a profile the caller omitted was set
+    (``from the oapi marker``) rather than "chosen explicitly"."""
+    found = s.fixed(o.profile, o.url)
+    if found is not None and o.origin and isinstance(o.profile, str) and o.profile != "auto":
+        return found[0], f"from {o.origin}"
+    return found
 
 
 # ---------------------------------------------------------------------- the other surface
@@ -373,7 +385,7 @@ class _Pass(Generic[T]):
         self.framing = framing
         self.lean = lean
         self.observe = observe
-        fixed = found if found is not None else s.fixed(o.profile, o.url)
+        fixed = found if found is not None else _fixed(s, o)
         watch = fixed is None
         self.history: list[SSEEvent] | None = [] if watch and not replayable else None
         self.run = self._new(fixed if fixed is not None else s.fallback(o.url), watch)
@@ -431,7 +443,7 @@ def _check_list(s: Surface[T], o: Options) -> Report[Any, Any]:
 
 def failed(s: Surface[Any], o: Options, body: bytes) -> Report[Any, Any]:
     """The report on a failed request: OAS002 alone (see :meth:`Run.fail`)."""
-    found = s.fixed(o.profile, o.url) or s.fallback(o.url)
+    found = _fixed(s, o) or s.fallback(o.url)
     return s.run(found, o, keep=False, framing=True).fail(body)
 
 
@@ -562,7 +574,7 @@ class _Feed(Generic[T]):
     def __init__(self, s: Surface[T], o: Options, sniff: bool) -> None:
         self.s = s
         self.o = o
-        self.fixed = s.fixed(o.profile, o.url)
+        self.fixed = _fixed(s, o)
         self.run: Run[T] | None = None
         self.pending: list[SSEEvent] = []
         self.pending_items: list[tuple[Any, int]] = []

@@ -79,6 +79,7 @@ class Settings:
     filter_query_parameters: tuple[str, ...]
     rechunk: str
     block_network: bool
+    profile_origin: str = ""  # "--oapi-profile" or "ini oapi_profile"
 
     def header(self) -> str:
         """The ``pytest_report_header`` line."""
@@ -248,8 +249,10 @@ def _settings(config: pytest.Config) -> Settings:
         raise pytest.UsageError(
             f"oapi_record_mode = {mode!r} is not a mode; use one of {', '.join(_MODES)}."
         )
-    profile = getattr(opt, "oapi_profile", None) or str(config.getini("oapi_profile")).strip()
+    from_cli = getattr(opt, "oapi_profile", None)
+    profile = from_cli or str(config.getini("oapi_profile")).strip()
     _check_profile(profile, "--oapi-profile / oapi_profile")
+    profile_origin = "--oapi-profile" if from_cli else "ini oapi_profile"
     strict = getattr(opt, "oapi_strict", None)
     ignore: list[str] = []
     for value in [*config.getini("oapi_ignore"), *(getattr(opt, "oapi_ignore", None) or [])]:
@@ -264,6 +267,7 @@ def _settings(config: pytest.Config) -> Settings:
     return Settings(
         mode=mode,
         profile=profile,
+        profile_origin=profile_origin,
         strict=bool(strict) if strict is not None else _ini_bool(config, "oapi_strict"),
         ignore=tuple(ignore),
         cassette_dir=config.rootpath / raw_dir,
@@ -613,6 +617,7 @@ def oapi_cassette(
     )
     checks = _c.CheckOptions(
         profile=marker.get("profile", settings.profile),
+        profile_origin="the oapi marker" if "profile" in marker else settings.profile_origin,
         ignore=(*settings.ignore, *marker.get("ignore", ())),
         strict=marker.get("strict", settings.strict),
         check=marker.get("check", True),
@@ -641,6 +646,7 @@ def oapi_cassette(
 
         ambient = defaults.CheckDefaults(
             profile=checks.profile,
+            profile_origin=checks.profile_origin,
             ignore=tuple(checks.ignore),
             strict=checks.strict,
             recorded_request=functools.partial(_recorded_request, handle),

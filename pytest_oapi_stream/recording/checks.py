@@ -24,6 +24,7 @@ def check_interaction(
     ignore: Sequence[str],
     strict: bool,
     source: str,
+    origin: str = "",
 ) -> Report:
     """Check one streamed chat completion or Responses answer with the recorded request body
     and URL (``starting_after``, ``background``, ``include``, ``tools`` come from them)."""
@@ -44,6 +45,8 @@ def check_interaction(
         # a profile only the other surface has (groq, lmstudio), or chat chunks on /responses:
         # refused with one line, never judged as the wrong surface
         raise CassetteError(f"oapi-stream: {source}: {exc}") from None
+    if origin and profile != "auto":  # say where the test's profile was set
+        return dataclasses.replace(report, source=source, profile_reason=f"from {origin}")
     return dataclasses.replace(report, source=source)
 
 
@@ -60,6 +63,8 @@ class CheckOptions:
     ignore: tuple[str, ...] = ()
     strict: bool = False
     check: bool = True
+    #: Where ``profile`` was set ("the oapi marker", "--oapi-profile", "ini oapi_profile").
+    profile_origin: str = ""
 
 
 class CassetteHandle:
@@ -101,6 +106,7 @@ class CassetteHandle:
                     ignore=self.checks.ignore,
                     strict=self.checks.strict,
                     source=self._source(interaction),
+                    origin=self.checks.profile_origin,
                 )
             reports.append(report)
         return reports

@@ -103,7 +103,7 @@ def test_the_marker_profile_reaches_every_check_in_the_body(
 
 
 def test_command_line_and_ini_profile_reach_the_body_and_the_marker_wins(
-    pytester: pytest.Pytester, deepseek: OAPIServer
+    pytester: pytest.Pytester, deepseek: OAPIServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytester.makepyfile(
         test_chat=BODY
@@ -111,13 +111,18 @@ def test_command_line_and_ini_profile_reach_the_body_and_the_marker_wins(
 
 @pytest.mark.oapi(check=False)
 def test_default():
+    import os
     sync, asynchronous = verdicts()
     assert sync.ok and sync.profile.name == "deepseek", sync.format()
+    # the report says where the profile was set
+    assert sync.profile_reason == "from " + os.environ["WANT_ORIGIN"], sync.profile_reason
 
 
 @pytest.mark.oapi(profile="openai", check=False)
 def test_marker_wins():
-    assert check_chunk_stream(ask()).profile.name == "openai"
+    report = check_chunk_stream(ask())
+    assert report.profile.name == "openai" and report.profile_reason == "from the oapi marker"
+    assert check_chunk_stream(ask(), profile="openai").profile_reason == "chosen explicitly"
 
 
 def test_unmarked_is_unchanged():
@@ -128,9 +133,11 @@ def test_fixture_without_marker(oapi_cassette):
     assert check_chunk_stream(ask()).profile.name == "deepseek"
 """
     )
+    monkeypatch.setenv("WANT_ORIGIN", "--oapi-profile")
     result = pytester.runpytest_inprocess("--oapi-live", "--oapi-profile", "deepseek")
     result.assert_outcomes(passed=4)
     pytester.makeini("[pytest]\noapi_profile = deepseek\n")
+    monkeypatch.setenv("WANT_ORIGIN", "ini oapi_profile")
     result = pytester.runpytest_inprocess("--oapi-live")
     result.assert_outcomes(passed=4)
 

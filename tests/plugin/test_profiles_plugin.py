@@ -67,7 +67,7 @@ def test_an_ini_profile_checks_a_recorded_responses_stream(pytester: pytest.Pyte
     # a profile of both surfaces (its line has only settings both have) works here too
     result = _run(pytester, '(profile="both-gw")')
     result.assert_outcomes(failed=1)  # it relaxes comments, not logprobs
-    result.stdout.fnmatch_lines(["*profile: both-gw (chosen explicitly)*"])
+    result.stdout.fnmatch_lines(["*profile: both-gw (from the oapi marker)*"])
     # a chat-only profile is refused on a Responses stream, in one line naming why
     result = _run(pytester, '(profile="chat-gw")')
     result.assert_outcomes(failed=1)

@@ -303,10 +303,12 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     as_json = args.format == "json"
     color = not as_json and use_color(out) and not args.no_color
     entries = []
+    failing: set[str] = set()  # the codes that failed a stream, for the "next:" hint
     try:
         for res in _check_paths(args, errors, empty):
             total += 1
             failed += not res.report.ok
+            failing.update(v.code for v in res.report.failures)
             if as_json:
                 entries.append(res.to_json())
             else:
@@ -324,6 +326,13 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
             summary += f"; {len(empty)} file(s) held no stream"
         bad = failed or errors or not total
         out.write(_paint(summary, "error" if bad else "ok", color) + "\n")
+        if failing:
+            codes = sorted(failing)
+            out.write(
+                f"next: oapi-stream rules {codes[0]} explains a rule; --ignore {','.join(codes)} "
+                "accepts these; --profile NAME judges by a provider's known deviations "
+                "(oapi-stream rules --matrix)\n"
+            )
     if errors or not total:  # nothing judged is not a pass (as `shape` and `report` say)
         return 2
     return 1 if failed else 0

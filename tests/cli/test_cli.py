@@ -38,6 +38,22 @@ def test_violations_exit_1_with_a_table(capsys: pytest.CaptureFixture[str]) -> N
     assert "[profile openai: chosen explicitly]" in out
 
 
+def test_a_failure_ends_with_what_to_do_next(capsys: pytest.CaptureFixture[str]) -> None:
+    """The failing codes, accepted by --ignore (which then passes), explained by rules CODE."""
+    code, out, _ = run(capsys, "check", "--profile", "openai", str(BROKEN))
+    nxt = out.strip().splitlines()[-1]
+    assert code == 1 and nxt.startswith("next: oapi-stream rules OAS")
+    codes = nxt.split("--ignore ", 1)[1].split(",")
+    codes[-1] = codes[-1].split()[0]
+    assert "OAS015" in codes
+    code, out, _ = run(
+        capsys, "check", "--profile", "openai", "--ignore", ",".join(codes), str(BROKEN)
+    )
+    assert code == 0 and "next:" not in out
+    code, out, _ = run(capsys, "rules", nxt.split()[3])
+    assert code == 0 and nxt.split()[3] in out
+
+
 def test_ignore_and_strict(capsys: pytest.CaptureFixture[str]) -> None:
     warn_only = DATA / "corpus" / "dashscope__qwen3-max_tool-call-empty-id-fragments.sse"  # warns
     code, _, _ = run(capsys, "check", "--profile", "openai", str(warn_only))

@@ -92,6 +92,7 @@ LAYERS = {
 UPPER = {
     "recording.cassettes",
     "recording.checks",
+    "recording.cuts",
     "recording.errors",
     "recording.filters",
     "recording.matching",

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .cuts import complete_events
 from .errors import CassetteError
 from .filters import redact_structure
 from .session import CassetteSession, Interaction
@@ -27,14 +28,18 @@ def check_interaction(
     origin: str = "",
 ) -> Report:
     """Check one streamed chat completion or Responses answer with the recorded request body
-    and URL (``starting_after``, ``background``, ``include``, ``tools`` come from them)."""
+    and URL (``starting_after``, ``background``, ``include``, ``tools`` come from them).
+
+    A body the provider cut is judged as the truncated stream of the events that arrived whole
+    (the source names the cut); the partial event after them is what the cut left.
+    """
     from ..core.sources import SourceError
     from ..recording.files import Recording
 
     recording = Recording(
         Path(source),
         interaction.index,
-        interaction.body,
+        complete_events(interaction.body) if interaction.cut is not None else interaction.body,
         interaction.request_json,
         interaction.uri,
         cassette=True,

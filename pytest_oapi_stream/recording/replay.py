@@ -1,7 +1,8 @@
 """Re-chunked replay: vcrpy replays a body as one blob; we hand it to the client in many pieces.
 
 Split inside lines, between the two newlines of an event, inside UTF-8 characters, so the client's
-own SSE decoder is exercised as on a real network.
+own SSE decoder is exercised as on a real network. A body the provider cut (``cuts.py``) ends
+with the error the client's transport raised, recorded and replayed alike.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from .cuts import Cut, recorded_cuts
 from .errors import CassetteError, VcrInternalsError
 
 #: How a replayed body is cut into pieces: ``random`` (seeded, awkward split points),
@@ -90,17 +92,22 @@ def _rechunked_stream_class(httpx_module: Any) -> type[Any]:
     if cls is None:
 
         class RechunkedStream(httpx_module.SyncByteStream, httpx_module.AsyncByteStream):  # type: ignore[misc]
-            """A replayed response body delivered in several pieces."""
+            """A replayed response body delivered in several pieces (then its cut, if any)."""
 
-            def __init__(self, pieces: list[bytes]) -> None:
+            def __init__(self, pieces: list[bytes], error: BaseException | None = None) -> None:
                 self._pieces = pieces
+                self._error = error
 
             def __iter__(self) -> Iterator[bytes]:
                 yield from self._pieces
+                if self._error is not None:
+                    raise self._error
 
             async def __aiter__(self) -> Any:
                 for piece in self._pieces:
                     yield piece
+                if self._error is not None:
+                    raise self._error
 
         cls = _STREAM_CLASSES[httpx_module.ByteStream] = RechunkedStream
     return cls
@@ -121,7 +128,8 @@ def _check_signature(func: Any, expected: Sequence[str], where: str) -> None:
 
 @contextlib.contextmanager
 def rechunked_replay(strategy: str, seed: int) -> Iterator[None]:
-    """While active, bodies replayed by vcrpy reach the client in pieces from :func:`rechunk`.
+    """While active, bodies replayed by vcrpy reach the client in pieces from :func:`rechunk`,
+    and a body the provider cut ends with its error (recorded now, or replayed).
 
     What we patch and why (vcrpy has no hook for this; vcrpy 8.2-9.4 internals):
 
@@ -132,14 +140,14 @@ def rechunked_replay(strategy: str, seed: int) -> Iterator[None]:
     * ``vcr.stubs.VCRHTTPResponse.stream(amt, decode_content)``: what ``requests`` and urllib3
       iterate; it read fixed ``amt``-byte blocks from a ``BytesIO``. Ours yields the pieces
       (never more than ``amt`` bytes each).
+    * while recording, what :func:`cuts.recorded_cuts` names.
 
     Both are checked before patching; if vcrpy changed them, :class:`VcrInternalsError` says
-    to set ``oapi_rechunk = off``. With ``strategy="off"`` nothing is patched.
+    to set ``oapi_rechunk = off``. With ``strategy="off"`` a body is replayed in one blob, as
+    vcrpy does; only a cut body is still handed on by us (its error after it), and only when
+    vcrpy's internals are as expected.
     """
     global _active_rechunker
-    if strategy == "off":
-        yield
-        return
     if strategy not in RECHUNK_STRATEGIES:
         raise ValueError(f"unknown rechunk strategy {strategy!r}; use one of {RECHUNK_STRATEGIES}")
     import vcr.stubs as stubs
@@ -147,24 +155,44 @@ def rechunked_replay(strategy: str, seed: int) -> Iterator[None]:
 
     original_deserialize = getattr(httpx_stubs, "_deserialize_response", None)
     original_stream = getattr(stubs.VCRHTTPResponse, "stream", None)
-    _check_signature(original_deserialize, ("vcr_response", "httpx"), "_deserialize_response")
-    _check_signature(original_stream, ("self", "amt"), "VCRHTTPResponse.stream")
+    off = strategy == "off"
+    try:
+        _check_signature(original_deserialize, ("vcr_response", "httpx"), "_deserialize_response")
+        _check_signature(original_stream, ("self", "amt"), "VCRHTTPResponse.stream")
+    except VcrInternalsError:
+        if not off:
+            raise
+        yield  # one blob, as vcrpy replays it (a cut body then ends without its error)
+        return
     rechunker = _Rechunker(strategy, seed)
 
     def deserialize_response(vcr_response: Any, httpx: Any) -> Any:
         response = original_deserialize(vcr_response, httpx)  # type: ignore[misc]
+        cut = Cut.from_response(vcr_response)
+        if off and cut is None:
+            return response
         body = (vcr_response.get("body") or {}).get("string")
         if isinstance(body, bytes) and isinstance(response.stream, httpx.ByteStream):
-            response.stream = _rechunked_stream_class(httpx)(rechunker.pieces(body))
+            error = cut.httpx_error(httpx) if cut is not None else None
+            response.stream = _rechunked_stream_class(httpx)(rechunker.pieces(body), error)
         return response
 
     def stream(self: Any, amt: int | None = 65536, decode_content: Any = None) -> Iterator[bytes]:
+        cut = Cut.from_response(getattr(self, "recorded_response", None))
+        if off and cut is None:
+            yield from original_stream(self, amt, decode_content)  # type: ignore[misc]
+            return
         for piece in rechunker.pieces(self.read()):
             if amt:
                 for i in range(0, len(piece), amt):
                     yield piece[i : i + amt]
             else:
                 yield piece
+        if cut is not None:
+            raise cut.urllib3_error()
+
+    def cut_stream(httpx: Any, body: bytes, error: BaseException) -> Any:
+        return _rechunked_stream_class(httpx)(rechunker.pieces(body), error)
 
     with _RECHUNK_LOCK:
         if _active_rechunker is not None:
@@ -173,7 +201,8 @@ def rechunked_replay(strategy: str, seed: int) -> Iterator[None]:
         httpx_stubs._deserialize_response = deserialize_response
         stubs.VCRHTTPResponse.stream = stream
     try:
-        yield
+        with recorded_cuts(cut_stream):
+            yield
     finally:
         with _RECHUNK_LOCK:
             httpx_stubs._deserialize_response = original_deserialize

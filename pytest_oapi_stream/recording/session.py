@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from ..core.surface import surface_of_path
+from .cuts import Cut
 from .errors import (
     BrokenCassetteError,
     CassetteError,
@@ -101,6 +102,9 @@ class Interaction:
     headers: dict[str, list[str]]
     body: bytes
     recorded: bool
+    #: Set when the provider cut the body (``oapi_cut`` in the cassette): ``body`` is what
+    #: arrived before the cut.
+    cut: Cut | None = None
 
     @classmethod
     def from_vcr(
@@ -119,7 +123,17 @@ class Interaction:
         }
         status = response.get("status") or {}
         code = status.get("code", 200) if isinstance(status, Mapping) else int(status)
-        return cls(index, request.method, request.uri, req_body, int(code), headers, body, recorded)
+        return cls(
+            index,
+            request.method,
+            request.uri,
+            req_body,
+            int(code),
+            headers,
+            body,
+            recorded,
+            Cut.from_response(response),
+        )
 
     def header(self, name: str) -> str:
         """The first value of response header ``name`` (case-insensitive), or ``""``."""
@@ -170,8 +184,9 @@ class Interaction:
         return self.is_chat_stream or self.is_responses_stream
 
     def label(self) -> str:
-        """``#<index> POST <url>`` for messages."""
-        return f"#{self.index} {self.method} {self.uri}"
+        """``#<index> POST <url>`` for messages (and the cut, when the provider cut the body)."""
+        label = f"#{self.index} {self.method} {self.uri}"
+        return f"{label}; {self.cut.describe(len(self.body))}" if self.cut is not None else label
 
 
 @dataclasses.dataclass(frozen=True)

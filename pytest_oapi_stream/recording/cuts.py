@@ -1,0 +1,294 @@
+"""Streams the provider cut: keep what arrived while recording, mark the cut, replay it.
+
+vcrpy reads a whole response body before the client sees any of it; a read that fails half-way
+(the provider closes or resets the connection) reached the client as the bare error, with no
+event, and nothing was written. Here the read error is caught while vcrpy records, the bytes that
+arrived are recorded with a marker naming the error, and the client gets those bytes, then an
+error of the type its transport raised. Replay reads the marker and does the same.
+
+The marker is one mapping in the recorded response, after its body::
+
+    oapi_cut:
+      error: httpx.RemoteProtocolError
+      message: peer closed connection without sending complete message body (incomplete ...)
+
+What is patched (vcrpy 9.x internals; each is checked first, and left alone if it changed):
+``vcr.stubs.httpx_stubs._vcr_handle_request`` / ``_vcr_handle_async_request`` (httpx, httpx2 and
+so the openai SDK) and ``vcr.stubs.VCRConnection.getresponse`` (requests and urllib3).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import inspect
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+#: The key of the marker in a recorded response.
+CUT_KEY = "oapi_cut"
+
+#: Builds what the client reads from a cut response: (httpx module, bytes that arrived, error).
+StreamFactory = Callable[[Any, bytes, BaseException], Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class Cut:
+    """A response body the provider cut: the error the client's transport raised, and its text."""
+
+    error: str  # ``httpx.RemoteProtocolError``, ``urllib3.ProtocolError``: top module.class name
+    message: str
+
+    @classmethod
+    def of(cls, exc: BaseException) -> Cut:
+        """The marker of a read error caught while recording."""
+        kind = type(exc)
+        return cls(f"{kind.__module__.split('.')[0]}.{kind.__name__}", str(exc))
+
+    @classmethod
+    def from_response(cls, response: Any) -> Cut | None:
+        """The marker of a recorded response dict, or None (a whole body; an old cassette)."""
+        marker = response.get(CUT_KEY) if isinstance(response, Mapping) else None
+        if not isinstance(marker, Mapping):
+            return None
+        error = marker.get("error")
+        return cls(
+            error if isinstance(error, str) and error else "RemoteProtocolError",
+            str(marker.get("message") or "the provider cut the connection"),
+        )
+
+    def to_dict(self) -> dict[str, str]:
+        """The marker as stored in the cassette."""
+        return {"error": self.error, "message": self.message}
+
+    @property
+    def _name(self) -> str:
+        return self.error.rsplit(".", 1)[-1]
+
+    def describe(self, received: int) -> str:
+        """One phrase for messages: ``stream cut by the provider after N bytes (error: ...)``."""
+        return f"stream cut by the provider after {received} bytes ({self.error}: {self.message})"
+
+    def httpx_error(self, httpx: Any) -> BaseException:
+        """The error an ``httpx``/``httpx2`` client gets at the cut: the recorded class of the
+        same name when that module has it, else ``RemoteProtocolError`` (``ReadTimeout`` for a
+        timeout) when the cassette was recorded by another client."""
+        same_kind = self.error.startswith("httpx")  # httpx or httpx2: the same classes
+        kind = getattr(httpx, self._name, None) if same_kind else None
+        if not (isinstance(kind, type) and issubclass(kind, httpx.TransportError)):
+            kind = httpx.ReadTimeout if "Timeout" in self._name else httpx.RemoteProtocolError
+        error: BaseException = kind(self.message)
+        return error
+
+    def urllib3_error(self) -> BaseException:
+        """The error urllib3 raises at the cut (requests turns ``ProtocolError`` into its
+        ``ChunkedEncodingError`` and ``ReadTimeoutError`` into its ``ConnectionError``)."""
+        from urllib3 import exceptions
+
+        if "Timeout" in self._name:
+            error = exceptions.ReadTimeoutError.__new__(exceptions.ReadTimeoutError)
+            Exception.__init__(error, self.message)  # its own __init__ prefixes a pool
+            error.pool, error.url = None, None  # type: ignore[assignment]
+            return error
+        return exceptions.ProtocolError(self.message)
+
+
+class _Caught:
+    """The read error of one recorded response (None while the body read whole)."""
+
+    error: BaseException | None = None
+
+
+class _CatchingStream:
+    """A transport's response stream that ends, instead of raising, at a transport error."""
+
+    def __init__(self, stream: Any, errors: type[BaseException], caught: _Caught) -> None:
+        self._stream = stream
+        self._errors = errors
+        self._caught = caught
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self._stream
+        except self._errors as exc:
+            self._caught.error = exc
+
+    async def __aiter__(self) -> Any:
+        try:
+            async for piece in self._stream:
+                yield piece
+        except self._errors as exc:
+            self._caught.error = exc
+
+    def close(self) -> None:
+        with contextlib.suppress(*self._quiet()):
+            self._stream.close()
+
+    async def aclose(self) -> None:
+        with contextlib.suppress(*self._quiet()):
+            await self._stream.aclose()
+
+    def _quiet(self) -> tuple[type[BaseException], ...]:
+        return (Exception,) if self._caught.error is not None else ()
+
+
+_LINE_END = rb"(?:\r\n|\r(?!\n)|\n)"
+_EVENT_END = re.compile(_LINE_END + _LINE_END)
+
+
+def complete_events(body: bytes) -> bytes:
+    """``body`` up to the end of its last complete SSE event: what a client decoded before a
+    cut. The piece after it is an artifact of the cut, not of the provider's framing; judged, it
+    would read as a malformed event (not ended, not valid JSON) instead of a truncated stream."""
+    end = 0
+    for match in _EVENT_END.finditer(body):
+        end = match.end()
+    return body[:end]
+
+
+def _mark(cassette: Any, before: int, cut: Cut) -> None:
+    """Add the marker to the interaction vcrpy just appended (none when a filter dropped it)."""
+    data = getattr(cassette, "data", None)
+    if isinstance(data, list) and len(data) > before and isinstance(data[-1][1], dict):
+        data[-1][1][CUT_KEY] = cut.to_dict()
+
+
+def _signature_is(func: Any, expected: tuple[str, ...]) -> bool:
+    try:
+        return tuple(inspect.signature(func).parameters)[: len(expected)] == expected
+    except (TypeError, ValueError):
+        return False
+
+
+_HTTPX_ARGS = ("cassette", "real_handle_request", "self", "real_request", "httpx")
+_HTTPX_ASYNC_ARGS = ("cassette", "real_handle_async_request", "self", "real_request", "httpx")
+
+
+@contextlib.contextmanager
+def recorded_cuts(make_stream: StreamFactory) -> Iterator[None]:
+    """While active, a recorded body whose read fails part-way is kept, marked and handed on.
+
+    ``make_stream(httpx, body, error)`` builds the httpx byte stream the client then reads
+    (the bytes that arrived, then ``error``). Where vcrpy's internals are not as expected,
+    that client is left to vcrpy (a cut records nothing, as before).
+    """
+    import vcr.stubs as stubs
+    from vcr.stubs import httpx_stubs
+
+    sync_original = getattr(httpx_stubs, "_vcr_handle_request", None)
+    async_original = getattr(httpx_stubs, "_vcr_handle_async_request", None)
+    getresponse_original = getattr(stubs.VCRConnection, "getresponse", None)
+    patches: list[tuple[Any, str, Any]] = []
+
+    def handle_request(
+        cassette: Any, real_handle_request: Any, self: Any, real_request: Any, httpx: Any
+    ) -> Any:
+        caught = _Caught()
+
+        def handle(transport: Any, request: Any) -> Any:
+            response = real_handle_request(transport, request)
+            response.stream = _CatchingStream(response.stream, httpx.TransportError, caught)
+            return response
+
+        before = len(cassette.data)
+        response = sync_original(cassette, handle, self, real_request, httpx)  # type: ignore[misc]
+        return _hand_on(cassette, before, caught, response, httpx)
+
+    async def handle_async_request(
+        cassette: Any, real_handle_async_request: Any, self: Any, real_request: Any, httpx: Any
+    ) -> Any:
+        caught = _Caught()
+
+        async def handle(transport: Any, request: Any) -> Any:
+            response = await real_handle_async_request(transport, request)
+            response.stream = _CatchingStream(response.stream, httpx.TransportError, caught)
+            return response
+
+        before = len(cassette.data)
+        response = await async_original(cassette, handle, self, real_request, httpx)  # type: ignore[misc]
+        return _hand_on(cassette, before, caught, response, httpx)
+
+    def _hand_on(cassette: Any, before: int, caught: _Caught, response: Any, httpx: Any) -> Any:
+        if caught.error is None:
+            return response
+        _mark(cassette, before, Cut.of(caught.error))
+        body = b"".join(response.stream)  # what vcrpy recorded (a ByteStream of the bytes read)
+        response.stream = make_stream(httpx, body, caught.error)
+        return response
+
+    def getresponse(self: Any, *args: Any, **kwargs: Any) -> Any:
+        real = self.__dict__.get("real_connection")
+        caught = _Caught()
+        wrapped = real is not None and hasattr(real, "_response_options")
+        if wrapped:
+            real.getresponse = _lazy_getresponse(real, real.getresponse, caught)
+        before = len(self.cassette.data)
+        try:
+            response = getresponse_original(self, *args, **kwargs)  # type: ignore[misc]
+        finally:
+            if wrapped:
+                real.__dict__.pop("getresponse", None)
+        if caught.error is not None:
+            cut = Cut.of(caught.error)
+            _mark(self.cassette, before, cut)
+            response.recorded_response[CUT_KEY] = cut.to_dict()
+            with contextlib.suppress(Exception):
+                real.close()  # the provider closed it; never hand it back to the pool
+        return response
+
+    httpx_ok = _signature_is(sync_original, _HTTPX_ARGS)
+    if httpx_ok and _signature_is(async_original, _HTTPX_ASYNC_ARGS):
+        patches += [
+            (httpx_stubs, "_vcr_handle_request", handle_request),
+            (httpx_stubs, "_vcr_handle_async_request", handle_async_request),
+        ]
+    if _signature_is(getresponse_original, ("self",)):
+        patches.append((stubs.VCRConnection, "getresponse", getresponse))
+    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
+    for owner, name, replacement in patches:
+        setattr(owner, name, replacement)
+    try:
+        yield
+    finally:
+        for owner, name, original in originals:
+            setattr(owner, name, original)
+
+
+def _lazy_getresponse(real: Any, original: Any, caught: _Caught) -> Any:
+    """urllib3's ``getresponse`` reading the body itself, stopping (not raising) at a cut.
+
+    vcrpy asks urllib3 to preload the body, which raises at a cut and keeps nothing; this reads
+    it as requests would (``stream()``), keeps the pieces that arrived, and hands vcrpy a
+    response whose ``data`` is them.
+    """
+
+    def getresponse(*args: Any, **kwargs: Any) -> Any:
+        options = getattr(real, "_response_options", None)
+        if options is None or not getattr(options, "preload_content", False):
+            return original(*args, **kwargs)
+        real._response_options = options._replace(preload_content=False)
+        return _ReadResponse(original(*args, **kwargs), options.decode_content, caught)
+
+    return getresponse
+
+
+class _ReadResponse:
+    """A urllib3 response whose ``data`` is the body read up to its end or its cut."""
+
+    def __init__(self, response: Any, decode_content: bool, caught: _Caught) -> None:
+        from urllib3.exceptions import ProtocolError, ReadTimeoutError
+
+        self._response = response
+        pieces = []
+        try:
+            for piece in response.stream(65536, decode_content=decode_content):
+                pieces.append(piece)
+        except (ProtocolError, ReadTimeoutError) as exc:
+            caught.error = exc
+            with contextlib.suppress(Exception):
+                response.close()
+        self.data = b"".join(pieces)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._response, name)

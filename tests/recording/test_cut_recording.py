@@ -1,0 +1,288 @@
+"""A stream the provider cuts, recorded and replayed: the client sees what it sees without us.
+
+``oapi_server`` closes the connection after N body bytes (``disconnect_after_bytes``), in the
+middle of an event. Each real client is run three times against it: without any cassette (what
+it sees on its own), recording, and replaying with the server stopped. All three must agree on
+the text that arrived and on the error type raised after it; the cassette keeps the bytes that
+arrived and names the error (``oapi_cut``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import httpx2
+import openai
+import pytest
+import requests
+
+from pytest_oapi_stream.recording import cassettes as c
+from pytest_oapi_stream.recording.cuts import complete_events
+from pytest_oapi_stream.server import OAPIServer
+
+TEXT = "Once upon a time, a small fox found a lantern in the snow and carried it home."
+BODY = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], "stream": True}
+CUT = 1000  # bytes: a few chunks, then the middle of one
+
+
+@pytest.fixture
+def server(oapi_server: OAPIServer) -> OAPIServer:
+    return oapi_server.stream(text=TEXT, faults={"disconnect_after_bytes": CUT})
+
+
+def _text_of(sse: bytes) -> str:
+    """The content of the complete events of a (cut) body."""
+    out = []
+    for line in complete_events(sse).decode("utf-8").splitlines():
+        if line.startswith("data: ") and line != "data: [DONE]":
+            for choice in json.loads(line[6:]).get("choices", []):
+                out.append(choice["delta"].get("content") or "")
+    return "".join(out)
+
+
+def _name(exc: BaseException) -> str:
+    """``module.Class`` of an error; the SDK's with its cause (the transport's error it wraps;
+    the transport's own causes, inside httpcore and h11, are no client's business)."""
+    kind = type(exc)
+    name = f"{kind.__module__.split('.')[0]}.{kind.__qualname__}"
+    if name.startswith("openai.") and exc.__cause__ is not None:
+        return f"{name} <- {_name(exc.__cause__)}"
+    return name
+
+
+Seen = tuple[str, int, str]  # text that arrived, bytes (raw clients; 0 for the SDK), error
+
+
+def _openai(url: str) -> Seen:
+    client = openai.OpenAI(base_url=url, api_key="sk-test-secret-0123456789", max_retries=0)
+    text = []
+    try:
+        for chunk in client.chat.completions.create(**BODY):
+            text += [chunk.choices[0].delta.content or ""] if chunk.choices else []
+    except openai.APIConnectionError as exc:
+        return "".join(text), 0, _name(exc)
+    raise AssertionError("no error")
+
+
+def _openai_async(url: str) -> Seen:
+    async def run() -> Seen:
+        client = openai.AsyncOpenAI(base_url=url, api_key="sk-test", max_retries=0)
+        text = []
+        try:
+            async for chunk in await client.chat.completions.create(**BODY):
+                text += [chunk.choices[0].delta.content or ""] if chunk.choices else []
+        except openai.APIConnectionError as exc:
+            return "".join(text), 0, _name(exc)
+        finally:
+            await client.close()
+        raise AssertionError("no error")
+
+    return asyncio.run(run())
+
+
+def _httpx_like(module: Any) -> Callable[[str], Seen]:
+    def run(url: str) -> Seen:
+        pieces: list[bytes] = []
+        with module.Client() as client:
+            try:
+                with client.stream("POST", url + "/chat/completions", json=BODY) as response:
+                    pieces.extend(response.iter_raw())
+            except module.TransportError as exc:
+                body = b"".join(pieces)
+                return _text_of(body), len(body), _name(exc)
+        raise AssertionError("no error")
+
+    return run
+
+
+def _httpx_async(url: str) -> Seen:
+    async def run() -> Seen:
+        pieces: list[bytes] = []
+        async with httpx.AsyncClient() as client:
+            try:
+                async with client.stream("POST", url + "/chat/completions", json=BODY) as r:
+                    async for piece in r.aiter_raw():
+                        pieces.append(piece)
+            except httpx.TransportError as exc:
+                body = b"".join(pieces)
+                return _text_of(body), len(body), _name(exc)
+        raise AssertionError("no error")
+
+    return asyncio.run(run())
+
+
+def _requests(url: str) -> Seen:
+    pieces: list[bytes] = []
+    try:
+        with requests.post(url + "/chat/completions", json=BODY, stream=True, timeout=10) as r:
+            pieces.extend(r.iter_content(chunk_size=None))
+    except requests.RequestException as exc:
+        body = b"".join(pieces)
+        return _text_of(body), len(body), _name(exc)
+    raise AssertionError("no error")
+
+
+def _requests_whole(url: str) -> Seen:
+    try:
+        requests.post(url + "/chat/completions", json=BODY, timeout=10)
+    except requests.RequestException as exc:
+        return "", 0, _name(exc)
+    raise AssertionError("no error")
+
+
+CLIENTS: dict[str, Callable[[str], Seen]] = {
+    "openai": _openai,
+    "openai-async": _openai_async,
+    "httpx": _httpx_like(httpx),
+    "httpx-async": _httpx_async,
+    "httpx2": _httpx_like(httpx2),
+    "requests": _requests,
+    "requests-whole-body": _requests_whole,
+}
+
+#: What the cassette names, by client (the transport's error; requests' is urllib3's).
+RECORDED_ERROR = {
+    "openai": "httpx2.RemoteProtocolError",
+    "openai-async": "httpx2.RemoteProtocolError",
+    "httpx": "httpx.RemoteProtocolError",
+    "httpx-async": "httpx.RemoteProtocolError",
+    "httpx2": "httpx2.RemoteProtocolError",
+    "requests": "urllib3.ProtocolError",
+    "requests-whole-body": "urllib3.ProtocolError",
+}
+
+
+def _session(path: Path, mode: str, **kw: Any) -> c.CassetteSession:
+    options = c.CassetteOptions(path=path, mode=mode, rootpath=path.parent, nodeid="t.py::t", **kw)
+    session = c.CassetteSession(options)
+    session.start()
+    return session
+
+
+def _through(path: Path, mode: str, run: Callable[[str], Seen], url: str, **kw: Any) -> Seen:
+    session = _session(path, mode, **kw)
+    try:
+        return run(url)
+    finally:
+        session.stop(save=mode != "replay")
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_a_cut_stream_reaches_the_client_as_without_the_plugin(
+    client: str, server: OAPIServer, tmp_path: Path
+) -> None:
+    run = CLIENTS[client]
+    plain = run(server.base_url)
+    if client.startswith(("openai", "httpx")) or client == "requests":
+        assert plain[0] and TEXT.startswith(plain[0]) and plain[0] != TEXT  # events, then the cut
+    path = tmp_path / "c.yaml"
+    recorded = _through(path, "all", run, server.base_url)
+    assert len(server.requests) == 2
+    url = server.base_url
+    server.stop()
+    replayed = _through(path, "replay", run, url)
+    assert plain == recorded == replayed
+
+    [interaction] = c.load_interactions(path)
+    assert interaction.cut is not None and interaction.cut.error == RECORDED_ERROR[client]
+    assert 0 < len(interaction.body) <= CUT and not interaction.body.endswith(b"\n\n")
+    if plain[1]:
+        assert len(interaction.body) == plain[1]  # every byte that arrived, no more
+    text = path.read_text(encoding="utf-8")
+    assert f"    oapi_cut:\n      error: {RECORDED_ERROR[client]}\n      message: " in text
+    assert "string: |-\n        data: {" in text  # still a readable literal block
+    assert "sk-test-secret" not in text
+
+
+def test_a_cut_replays_with_its_error_when_rechunking_is_off(
+    server: OAPIServer, tmp_path: Path
+) -> None:
+    run = CLIENTS["httpx"]
+    path = tmp_path / "c.yaml"
+    recorded = _through(path, "all", run, server.base_url, rechunk="off")
+    assert _through(path, "replay", run, server.base_url, rechunk="off") == recorded
+    assert _through(path, "replay", CLIENTS["requests"], server.base_url, rechunk="off") == (
+        recorded[0],
+        recorded[1],
+        "requests.ChunkedEncodingError",
+    )
+
+
+def test_a_cassette_recorded_by_one_client_replays_the_cut_to_another(
+    server: OAPIServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "c.yaml"
+    text, size, _ = _through(path, "all", CLIENTS["requests"], server.base_url)
+    assert _through(path, "replay", CLIENTS["httpx2"], server.base_url) == (
+        text,
+        size,
+        "httpx2.RemoteProtocolError",
+    )
+
+
+def test_an_old_cassette_without_the_marker_replays_as_before(
+    server: OAPIServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "c.yaml"
+    _through(path, "all", CLIENTS["httpx"], server.base_url)
+    text = path.read_text(encoding="utf-8")
+    head, _marker = text.split("    oapi_cut:\n")
+    path.write_text(head, encoding="utf-8")
+    session = _session(path, "replay")
+    try:
+        body = httpx.post(server.base_url + "/chat/completions", json=BODY).content
+        [interaction] = session.interactions()
+    finally:
+        session.stop(save=False)
+    assert body == interaction.body and interaction.cut is None  # the bytes, no error
+
+
+def test_a_whole_stream_records_no_marker(oapi_server: OAPIServer, tmp_path: Path) -> None:
+    oapi_server.stream(text=TEXT)
+    path = tmp_path / "c.yaml"
+    session = _session(path, "all")
+    try:
+        assert _text_of(httpx.post(oapi_server.base_url + "/chat/completions", json=BODY).content)
+    finally:
+        session.stop(save=True)
+    assert "oapi_cut" not in path.read_text(encoding="utf-8")
+    [interaction] = c.load_interactions(path)
+    assert interaction.cut is None and interaction.body.endswith(b"data: [DONE]\n\n")
+
+
+@pytest.mark.parametrize(
+    ("body", "complete"),
+    [
+        (b"data: a\n\ndata: b", b"data: a\n\n"),
+        (b"data: a\r\n\r\ndata: b\r\n", b"data: a\r\n\r\n"),
+        (b"data: a\r\ndata: b", b""),  # one CRLF ends a line, not an event
+        (b"data: a\r\rdata", b"data: a\r\r"),
+        (b"data: a\n\n", b"data: a\n\n"),
+    ],
+)
+def test_complete_events_keeps_what_a_client_decoded_before_the_cut(
+    body: bytes, complete: bytes
+) -> None:
+    assert complete_events(body) == complete
+
+
+def test_the_recording_patches_are_removed_after_the_cassette() -> None:
+    import vcr.stubs as stubs
+    from vcr.stubs import httpx_stubs
+
+    def patched() -> tuple[Any, ...]:
+        return (
+            httpx_stubs._vcr_handle_request,
+            httpx_stubs._vcr_handle_async_request,
+            stubs.VCRConnection.getresponse,
+        )
+
+    before = patched()
+    with c.rechunked_replay("random", 0):
+        assert all(now is not then for now, then in zip(patched(), before, strict=True))
+    assert patched() == before

@@ -15,11 +15,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpcore  # noqa: F401  (kept imported: pytester drops what an in-process run imports,
+import httpcore2  # noqa: F401   and httpx maps only the httpcore errors of its first import)
 import httpx
 import httpx2
 import openai
 import pytest
 import requests
+import vcr  # noqa: F401  (imported once here: pytester drops the modules an in-process run imports)
+import yaml
 
 from pytest_oapi_stream.recording import cassettes as c
 from pytest_oapi_stream.recording.cuts import complete_events
@@ -286,3 +290,119 @@ def test_the_recording_patches_are_removed_after_the_cassette() -> None:
     with c.rechunked_replay("random", 0):
         assert all(now is not then for now, then in zip(patched(), before, strict=True))
     assert patched() == before
+
+
+INNER = """
+import httpx
+import openai
+import pytest
+import requests
+
+CUT_CODES = ["OAS008", "OAS023"]  # done-terminator, finish-once: what a cut chat stream lacks
+BODY = {body!r}
+
+
+def serve(oapi_server):
+    oapi_server.stream(text={text!r}, faults={{"disconnect_after_bytes": {cut}}})
+    return oapi_server.base_url
+
+
+def report(name, seen, error):
+    print("SEEN", name, repr(seen), type(error).__name__, flush=True)
+
+
+@pytest.mark.oapi(ignore=CUT_CODES)
+def test_sdk(oapi_server):
+    client = openai.OpenAI(base_url=serve(oapi_server), api_key="sk-test", max_retries=0)
+    seen = []
+    with pytest.raises(openai.APIConnectionError) as info:
+        for chunk in client.chat.completions.create(**BODY):
+            seen.append(chunk.choices[0].delta.content if chunk.choices else None)
+    assert seen
+    report("sdk", seen, info.value.__cause__)
+
+
+@pytest.mark.oapi(ignore=CUT_CODES)
+def test_httpx(oapi_server):
+    url = serve(oapi_server) + "/chat/completions"
+    seen = []
+    with pytest.raises(httpx.RemoteProtocolError) as info:
+        with httpx.stream("POST", url, json=BODY) as response:
+            for line in response.iter_lines():
+                seen.append(line)
+    report("httpx", seen, info.value)
+
+
+@pytest.mark.oapi(ignore=CUT_CODES)
+def test_requests(oapi_server):
+    url = serve(oapi_server) + "/chat/completions"
+    seen = []
+    with pytest.raises(requests.exceptions.ChunkedEncodingError) as info:
+        with requests.post(url, json=BODY, stream=True, timeout=10) as response:
+            for line in response.iter_lines():
+                seen.append(line)
+    report("requests", seen, info.value)
+
+
+@pytest.mark.oapi
+def test_unexpected(oapi_server):
+    client = openai.OpenAI(base_url=serve(oapi_server), api_key="sk-test", max_retries=0)
+    with pytest.raises(openai.APIConnectionError):
+        for _ in client.chat.completions.create(**BODY):
+            pass
+"""
+
+
+def _seen(result: pytest.RunResult) -> list[str]:
+    return sorted(line[line.index("SEEN ") :] for line in result.outlines if "SEEN " in line)
+
+
+def test_a_cut_chat_stream_records_and_replays_through_the_plugin(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    pytester.makepyfile(test_cut=INNER.format(body=BODY, text=TEXT, cut=CUT))
+    args = (
+        "-s",
+        "-p",
+        "no:cacheprovider",
+        "test_cut.py::test_sdk",
+        "test_cut.py::test_httpx",
+        "test_cut.py::test_requests",
+    )
+    recorded = pytester.runpytest_inprocess("--oapi-record", *args)
+    recorded.assert_outcomes(passed=3)
+    seen = _seen(recorded)
+    assert [line.split()[1] for line in seen] == ["httpx", "requests", "sdk"]
+    assert seen[0].endswith(" RemoteProtocolError") and seen[1].endswith(" ChunkedEncodingError")
+    assert seen[2].endswith(" RemoteProtocolError")  # the transport error the SDK wraps
+    recorded.stdout.fnmatch_lines(["cassettes: 0 replayed, 3 recorded, 0 missing"])
+    for name in ("test_sdk", "test_httpx", "test_requests"):
+        cassette = yaml.safe_load(
+            (pytester.path / "cassettes/test_cut" / f"{name}.yaml").read_text()
+        )
+        [interaction] = cassette["interactions"]
+        assert set(interaction["response"]["oapi_cut"]) == {"error", "message"}
+
+    replayed = pytester.runpytest_inprocess(*args)
+    replayed.assert_outcomes(passed=3)
+    replayed.stdout.fnmatch_lines(["cassettes: 3 replayed, 0 recorded, 0 missing"])
+    assert _seen(replayed) == seen
+
+
+def test_the_check_of_a_cut_stream_names_the_cut(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    pytester.makepyfile(test_cut=INNER.format(body=BODY, text=TEXT, cut=CUT))
+    result = pytester.runpytest_inprocess(
+        "--oapi-record", "-p", "no:cacheprovider", "test_cut.py::test_unexpected"
+    )
+    result.assert_outcomes(failed=1)
+    text = result.stdout.str()
+    assert "stream cut by the provider after " in text
+    assert "bytes (httpx2.RemoteProtocolError: peer closed connection" in text
+    # judged as a truncated stream of the events that arrived whole, not as malformed JSON
+    assert "OAS008 done-terminator" in text and "OAS023 finish-once" in text
+    assert "OAS007" not in text and "OAS004" not in text
+    assert not (pytester.path / "cassettes/test_cut/test_unexpected.yaml").exists()

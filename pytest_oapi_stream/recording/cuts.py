@@ -44,7 +44,10 @@ class Cut:
     def of(cls, exc: BaseException) -> Cut:
         """The marker of a read error caught while recording."""
         kind = type(exc)
-        return cls(f"{kind.__module__.split('.')[0]}.{kind.__name__}", str(exc))
+        # urllib3's ProtocolError carries (message, cause): keep the message, not a tuple's repr
+        first = exc.args[0] if exc.args else None
+        message = first if isinstance(first, str) and len(exc.args) > 1 else str(exc)
+        return cls(f"{kind.__module__.split('.')[0]}.{kind.__name__}", message)
 
     @classmethod
     def from_response(cls, response: Any) -> Cut | None:

@@ -10,8 +10,13 @@ arrived and names the error (``oapi_cut``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import Callable
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -406,3 +411,90 @@ def test_the_check_of_a_cut_stream_names_the_cut(
     assert "OAS008 done-terminator" in text and "OAS023 finish-once" in text
     assert "OAS007" not in text and "OAS004" not in text
     assert not (pytester.path / "cassettes/test_cut/test_unexpected.yaml").exists()
+
+
+@pytest.fixture
+def resetting_url() -> Iterator[str]:
+    """A loopback HTTP server that sends one whole event, part of the next, then a TCP reset
+    (what ``oapi_server`` cannot do: it closes cleanly)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    event = b'data: {"a": 1}\n\n'
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = server.accept()
+                with conn:
+                    conn.recv(65536)
+                    conn.sendall(
+                        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+                        b"transfer-encoding: chunked\r\n\r\n"
+                        + b"%x\r\n%s\r\n" % (len(event), event)
+                        + b"%x\r\n%s" % (len(event), event[:5])
+                    )
+                    time.sleep(0.05)
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/v1"
+    server.close()
+
+
+@pytest.mark.parametrize(
+    ("client", "error"),
+    [("httpx", "httpx.ReadError"), ("requests", "requests.ChunkedEncodingError")],
+)
+def test_a_reset_connection_records_and_replays_as_the_client_saw_it(
+    client: str, error: str, resetting_url: str, tmp_path: Path
+) -> None:
+    run = CLIENTS[client]
+    plain = run(resetting_url)
+    assert plain[2] == error and plain[1] >= 16  # the whole first event arrived
+    path = tmp_path / "c.yaml"
+    assert _through(path, "all", run, resetting_url) == plain
+    assert _through(path, "replay", run, resetting_url) == plain
+    [interaction] = c.load_interactions(path)
+    assert interaction.cut is not None and "reset" in interaction.cut.message.lower()
+
+
+@pytest.mark.parametrize(
+    ("client", "error"),
+    [("httpx", "httpx.ReadTimeout"), ("requests", "requests.ConnectionError")],
+)
+def test_a_read_timeout_records_and_replays_as_the_client_saw_it(
+    client: str, error: str, oapi_server: OAPIServer, tmp_path: Path
+) -> None:
+    oapi_server.stream(text=TEXT, faults={"stall_after": 2})
+    url = oapi_server.base_url
+
+    def run(url: str) -> tuple[int, str]:
+        pieces: list[bytes] = []
+        try:
+            if client == "httpx":
+                with httpx.stream("POST", url + "/chat/completions", json=BODY, timeout=0.3) as r:
+                    pieces.extend(r.iter_raw())
+            else:
+                with requests.post(
+                    url + "/chat/completions", json=BODY, stream=True, timeout=0.3
+                ) as r:
+                    pieces.extend(r.iter_content(None))
+        except (httpx.TransportError, requests.RequestException) as exc:
+            return len(b"".join(pieces)), _name(exc)
+        raise AssertionError("no error")
+
+    plain = run(url)
+    assert plain[1] == error and plain[0] > 0
+    path = tmp_path / "c.yaml"
+    session = _session(path, "all")
+    try:
+        assert run(url) == plain
+    finally:
+        session.stop(save=True)
+    session = _session(path, "replay")
+    try:
+        assert run(url) == plain
+    finally:
+        session.stop(save=False)

@@ -51,10 +51,16 @@ class Cut:
 
     @classmethod
     def from_response(cls, response: Any) -> Cut | None:
-        """The marker of a recorded response dict, or None (a whole body; an old cassette)."""
+        """The marker of a recorded response dict, or None (a whole body; an old cassette).
+
+        A marker edited into another shape (``oapi_cut: yes``) still means the body was cut:
+        replayed without its error, a cut body would read as a provider's malformed stream.
+        """
         marker = response.get(CUT_KEY) if isinstance(response, Mapping) else None
-        if not isinstance(marker, Mapping):
+        if marker is None or marker is False:
             return None
+        if not isinstance(marker, Mapping):
+            marker = {}
         error = marker.get("error")
         return cls(
             error if isinstance(error, str) and error else "RemoteProtocolError",

@@ -31,7 +31,7 @@ import vcr  # noqa: F401  (imported once here: pytester drops the modules an in-
 import yaml
 
 from pytest_oapi_stream.recording import cassettes as c
-from pytest_oapi_stream.recording.cuts import complete_events
+from pytest_oapi_stream.recording.cuts import Cut, complete_events
 from pytest_oapi_stream.server import OAPIServer
 
 TEXT = "Once upon a time, a small fox found a lantern in the snow and carried it home."
@@ -249,6 +249,27 @@ def test_an_old_cassette_without_the_marker_replays_as_before(
     finally:
         session.stop(save=False)
     assert body == interaction.body and interaction.cut is None  # the bytes, no error
+
+
+@pytest.mark.parametrize(
+    ("marker", "expected"),
+    [
+        (None, None),
+        (False, None),
+        ({"error": "httpx.ReadError", "message": "reset"}, ("httpx.ReadError", "reset")),
+        (True, ("RemoteProtocolError", "the provider cut the connection")),  # edited by hand
+        ({"message": 3}, ("RemoteProtocolError", "3")),
+    ],
+)
+def test_the_marker_is_read_leniently(marker: Any, expected: Any) -> None:
+    cut = Cut.from_response({"status": {"code": 200}, "oapi_cut": marker})
+    if expected is None:
+        assert cut is None
+    else:
+        assert cut is not None and (cut.error, cut.message) == expected
+        # an unknown or foreign name still replays as a transport error of the client's
+        assert isinstance(cut.httpx_error(httpx2), httpx2.RemoteProtocolError | httpx2.ReadError)
+        assert type(cut.urllib3_error()).__name__ == "ProtocolError"
 
 
 def test_a_whole_stream_records_no_marker(oapi_server: OAPIServer, tmp_path: Path) -> None:

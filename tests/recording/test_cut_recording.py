@@ -519,3 +519,19 @@ def test_a_read_timeout_records_and_replays_as_the_client_saw_it(
         assert run(url) == plain
     finally:
         session.stop(save=False)
+
+
+def test_a_cut_under_oapi_live_reaches_the_client_as_without_the_plugin(
+    server: OAPIServer, tmp_path: Path
+) -> None:
+    run = CLIENTS["openai"]
+    plain = run(server.base_url)
+    path = tmp_path / "c.yaml"
+    session = _session(path, "live")
+    try:
+        assert run(server.base_url) == plain
+        [interaction] = session.interactions()
+        assert interaction.cut is not None and interaction.recorded
+    finally:
+        session.stop(save=True)
+    assert not path.exists()  # live mode writes nothing

@@ -14,7 +14,9 @@ The marker is one mapping in the recorded response, after its body::
 
 What is patched (vcrpy 9.x internals; each is checked first, and left alone if it changed):
 ``vcr.stubs.httpx_stubs._vcr_handle_request`` / ``_vcr_handle_async_request`` (httpx, httpx2 and
-so the openai SDK) and ``vcr.stubs.VCRConnection.getresponse`` (requests and urllib3).
+so the openai SDK), ``vcr.stubs.VCRConnection.getresponse`` (requests and urllib3), and the gzip
+and deflate entries of ``vcr.filters.AVAILABLE_DECOMPRESSORS`` (a cut compressed body decodes
+as far as it arrived, instead of being stored compressed under headers saying it is not).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import contextlib
 import dataclasses
 import inspect
 import re
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -257,11 +260,43 @@ def recorded_cuts(make_stream: StreamFactory) -> Iterator[None]:
     originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
     for owner, name, replacement in patches:
         setattr(owner, name, replacement)
+    decompressors = _decompressors()
+    saved = dict(decompressors)
+    decompressors.update(
+        {name: _partial_decompressor(wbits) for name, wbits in _WBITS.items() if name in saved}
+    )
     try:
         yield
     finally:
+        decompressors.update(saved)
         for owner, name, original in originals:
             setattr(owner, name, original)
+
+
+#: zlib's ``wbits`` of the encodings vcrpy decodes with zlib (gzip: header and trailer).
+_WBITS = {"gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}
+
+
+def _decompressors() -> dict[str, Any]:
+    """vcrpy's table of body decompressors by content encoding (empty if it has none)."""
+    from vcr import filters
+
+    table = getattr(filters, "AVAILABLE_DECOMPRESSORS", None)
+    return table if isinstance(table, dict) else {}
+
+
+def _partial_decompressor(wbits: int) -> Callable[[bytes], bytes]:
+    """vcrpy's decompressor, but a body cut short decodes as far as it arrived (vcrpy's own gives
+    up on it and keeps the compressed bytes); a body that is not compressed stays as is."""
+
+    def decompress(body: bytes) -> bytes:
+        try:
+            decoder = zlib.decompressobj(wbits)
+            return decoder.decompress(body) + decoder.flush()
+        except zlib.error:
+            return body  # vcrpy's assumption: already decompressed
+
+    return decompress
 
 
 def _lazy_getresponse(real: Any, original: Any, caught: _Caught) -> Any:

@@ -16,6 +16,7 @@ import socket
 import struct
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -535,3 +536,61 @@ def test_a_cut_under_oapi_live_reaches_the_client_as_without_the_plugin(
     finally:
         session.stop(save=True)
     assert not path.exists()  # live mode writes nothing
+
+
+@pytest.fixture
+def gzip_cut_url() -> Iterator[str]:
+    """A loopback HTTP server that gzips 50 events and closes before the gzip trailer (what
+    ``oapi_server`` cannot do: it sends no compressed bodies)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    events = b"".join(b'data: {"n": %d}\n\n' % i for i in range(50))
+    compressor = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    body = compressor.compress(events) + compressor.flush(zlib.Z_SYNC_FLUSH)  # no trailer
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = server.accept()
+                with conn:
+                    conn.recv(65536)
+                    conn.sendall(
+                        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+                        b"content-encoding: gzip\r\ntransfer-encoding: chunked\r\n\r\n"
+                        + b"%x\r\n%s\r\n"
+                        % (len(body), body)
+                    )
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/v1"
+    server.close()
+
+
+@pytest.mark.parametrize("client", ["httpx", "requests"])
+def test_a_cut_gzip_stream_is_stored_decoded_as_far_as_it_arrived(
+    client: str, gzip_cut_url: str, tmp_path: Path
+) -> None:
+    def run(url: str) -> tuple[bytes, str]:
+        pieces: list[bytes] = []
+        try:
+            if client == "httpx":
+                with httpx.stream("POST", url + "/chat/completions", json=BODY) as r:
+                    pieces.extend(r.iter_bytes())
+            else:
+                with requests.post(url + "/chat/completions", json=BODY, stream=True) as r:
+                    pieces.extend(r.iter_content(None))
+        except (httpx.TransportError, requests.RequestException) as exc:
+            return b"".join(pieces), _name(exc)
+        raise AssertionError("no error")
+
+    plain = run(gzip_cut_url)
+    assert plain[0].endswith(b'data: {"n": 49}\n\n')  # every event arrived, the trailer did not
+    path = tmp_path / "c.yaml"
+    assert _through(path, "all", run, gzip_cut_url) == plain
+    assert _through(path, "replay", run, gzip_cut_url) == plain  # vcrpy stored it compressed
+    [interaction] = c.load_interactions(path)
+    assert interaction.body == plain[0] and interaction.cut is not None
+    assert '\n        data: {"n": 0}\n\n        data: {"n": 1}\n' in path.read_text(
+        encoding="utf-8"
+    )

@@ -14,7 +14,8 @@ The marker is one mapping in the recorded response, after its body::
 
 What is patched (vcrpy 9.x internals; each is checked first, and left alone if it changed):
 ``vcr.stubs.httpx_stubs._vcr_handle_request`` / ``_vcr_handle_async_request`` (httpx, httpx2 and
-so the openai SDK), ``vcr.stubs.VCRConnection.getresponse`` (requests and urllib3), and the gzip
+so the openai SDK), ``vcr.stubs.VCRConnection.getresponse`` (requests and urllib3),
+``vcr.stubs.aiohttp_stubs.record_response`` / ``build_response`` (aiohttp), and the gzip
 and deflate entries of ``vcr.filters.AVAILABLE_DECOMPRESSORS`` (a cut compressed body decodes
 as far as it arrived, instead of being stored compressed under headers saying it is not).
 """
@@ -24,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import inspect
+import json
 import re
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -257,6 +259,7 @@ def recorded_cuts(make_stream: StreamFactory) -> Iterator[None]:
         ]
     if _signature_is(getresponse_original, ("self",)):
         patches.append((stubs.VCRConnection, "getresponse", getresponse))
+    patches += _aiohttp_patches()
     originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
     for owner, name, replacement in patches:
         setattr(owner, name, replacement)
@@ -336,3 +339,82 @@ class _ReadResponse:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._response, name)
+
+
+def _aiohttp_patches() -> list[tuple[Any, str, Any]]:
+    """vcrpy's aiohttp stub, recording a cut body and replaying its error (none without aiohttp
+    or when vcrpy's stub is not as expected)."""
+    try:
+        from vcr.stubs import aiohttp_stubs
+    except ImportError:
+        return []
+    record_original = getattr(aiohttp_stubs, "record_response", None)
+    build_original = getattr(aiohttp_stubs, "build_response", None)
+    mock_stream = getattr(aiohttp_stubs, "MockStream", None)
+    if not (
+        _signature_is(record_original, ("cassette", "vcr_request", "response"))
+        and _signature_is(build_original, ("vcr_request", "vcr_response", "history"))
+        and isinstance(mock_stream, type)
+    ):
+        return []
+    import aiohttp
+
+    class CutStream(mock_stream):  # type: ignore[misc, valid-type]
+        """aiohttp's stream reader over the bytes that arrived; drained, it raises the cut."""
+
+        def __init__(self, body: bytes, error: BaseException) -> None:
+            super().__init__(body)
+            self._eof = False  # MockStream ended it; a cut stream ends with its error instead
+            self._cut_error = error
+
+        async def _wait(self, func_name: str) -> None:
+            raise self._cut_error
+
+    class CutResponse(aiohttp_stubs.MockClientResponse):  # type: ignore[misc]
+        """vcrpy's replayed response, reading through its stream (vcrpy's returns the whole
+        body): ``read()``, ``text()`` and ``json()`` raise the cut, as a live response's do."""
+
+        async def read(self) -> bytes:
+            return bytes(await self.content.read())
+
+        async def text(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+            return (await self.read()).decode(encoding, errors)
+
+        async def json(self, *args: Any, **kwargs: Any) -> Any:
+            return json.loads(await self.text())
+
+    async def record_response(cassette: Any, vcr_request: Any, response: Any) -> Any:
+        pieces: list[bytes] = []
+        try:
+            async for piece in response.content.iter_any():
+                pieces.append(piece)
+        except aiohttp.ClientPayloadError as exc:
+            before = len(cassette.data)
+            body = b"".join(pieces)
+            response.content = mock_stream(body)  # what vcrpy's own reads and records
+            await record_original(cassette, vcr_request, response)  # type: ignore[misc]
+            _mark(cassette, before, Cut.of(exc))
+            response._body = None  # read() goes through the stream and raises, as live
+            response.content = CutStream(body, exc)
+            return None
+        except aiohttp.ClientConnectionError:
+            if pieces:
+                raise
+        if pieces:
+            response.content = mock_stream(b"".join(pieces))
+        return await record_original(cassette, vcr_request, response)  # type: ignore[misc]
+
+    def build_response(vcr_request: Any, vcr_response: Any, history: Any) -> Any:
+        response = build_original(vcr_request, vcr_response, history)  # type: ignore[misc]
+        cut = Cut.from_response(vcr_response)
+        if cut is not None and isinstance(response, aiohttp_stubs.MockClientResponse):
+            body = response._body or b""
+            response._body = None
+            response.content = CutStream(body, aiohttp.ClientPayloadError(cut.message))
+            response.__class__ = CutResponse
+        return response
+
+    return [
+        (aiohttp_stubs, "record_response", record_response),
+        (aiohttp_stubs, "build_response", build_response),
+    ]

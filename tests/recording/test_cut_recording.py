@@ -145,7 +145,33 @@ def _requests_whole(url: str) -> Seen:
     raise AssertionError("no error")
 
 
+def _aiohttp(how: str) -> Callable[[str], Seen]:
+    def run(url: str) -> Seen:
+        aiohttp = pytest.importorskip("aiohttp")
+
+        async def go() -> Seen:
+            pieces: list[bytes] = []
+            async with aiohttp.ClientSession() as session:
+                try:
+                    async with session.post(url + "/chat/completions", json=BODY) as response:
+                        if how == "read":
+                            pieces.append(await response.read())
+                        else:
+                            async for piece in response.content.iter_any():
+                                pieces.append(piece)
+                except aiohttp.ClientError as exc:
+                    body = b"".join(pieces)
+                    return _text_of(body), len(body), _name(exc)
+            raise AssertionError("no error")
+
+        return asyncio.run(go())
+
+    return run
+
+
 CLIENTS: dict[str, Callable[[str], Seen]] = {
+    "aiohttp": _aiohttp("iter_any"),
+    "aiohttp-read": _aiohttp("read"),
     "openai": _openai,
     "openai-async": _openai_async,
     "httpx": _httpx_like(httpx),
@@ -157,6 +183,8 @@ CLIENTS: dict[str, Callable[[str], Seen]] = {
 
 #: What the cassette names, by client (the transport's error; requests' is urllib3's).
 RECORDED_ERROR = {
+    "aiohttp": "aiohttp.ClientPayloadError",
+    "aiohttp-read": "aiohttp.ClientPayloadError",
     "openai": "httpx2.RemoteProtocolError",
     "openai-async": "httpx2.RemoteProtocolError",
     "httpx": "httpx.RemoteProtocolError",
@@ -188,7 +216,7 @@ def test_a_cut_stream_reaches_the_client_as_without_the_plugin(
 ) -> None:
     run = CLIENTS[client]
     plain = run(server.base_url)
-    if client.startswith(("openai", "httpx")) or client == "requests":
+    if client.startswith(("openai", "httpx")) or client in ("requests", "aiohttp"):
         assert plain[0] and TEXT.startswith(plain[0]) and plain[0] != TEXT  # events, then the cut
     path = tmp_path / "c.yaml"
     recorded = _through(path, "all", run, server.base_url)
@@ -304,13 +332,15 @@ def test_complete_events_keeps_what_a_client_decoded_before_the_cut(
 
 def test_the_recording_patches_are_removed_after_the_cassette() -> None:
     import vcr.stubs as stubs
-    from vcr.stubs import httpx_stubs
+    from vcr.stubs import aiohttp_stubs, httpx_stubs
 
     def patched() -> tuple[Any, ...]:
         return (
             httpx_stubs._vcr_handle_request,
             httpx_stubs._vcr_handle_async_request,
             stubs.VCRConnection.getresponse,
+            aiohttp_stubs.record_response,
+            aiohttp_stubs.build_response,
         )
 
     before = patched()

@@ -18,14 +18,14 @@ from typing import Any
 
 from ..core import driver
 from ..core.driver import Checked, Found, Options, Restart, Run, Surface
-from ..core.report import Report, StreamContractError
+from ..core.report import Report
 from ..core.sse import FramingFacts, SSEEvent
 from . import fastpath
 from .assembly import AssembledMessage, Assembler
 from .fastpath import PlainChunkGate
 from .models import ChatCompletionChunk, Usage
 from .parse import ParsedPayload, parse_chunk, parse_payload
-from .profiles import Profile, detect_profile, get_profile, profile_from_chunk, profile_from_url
+from .profiles import PROFILE_REGISTRY, Profile, profile_from_chunk
 from .rules import RULES, HttpInfo, RuleContext, error_event, stream_usage
 
 __all__ = [
@@ -371,18 +371,7 @@ class _Chat(Surface[ChatCompletionChunk]):
     example = "id-constant"
     check_name = "check_chunk_stream"
     acheck_name = "acheck_chunk_stream"
-
-    def fixed(self, profile: Any, url: str | None) -> Found | None:
-        if isinstance(profile, Profile):
-            return profile.resolve(), "given as a Profile"
-        if not isinstance(profile, str):
-            raise TypeError(f"profile: expected a name or a Profile, got {profile!r}")
-        if profile == "auto":
-            return profile_from_url(url)
-        return get_profile(profile), "chosen explicitly"
-
-    def fallback(self, url: str | None) -> Found:
-        return detect_profile(url, ())
+    profiles = PROFILE_REGISTRY
 
     def signal(self, item: ChatCompletionChunk) -> Found | None:
         return profile_from_chunk(item)
@@ -502,10 +491,8 @@ def assert_valid_chunk_stream(
     report = check_chunk_stream(
         source, profile=profile, ignore=ignore, strict=strict, request=request, url=url
     )
-    if not report.ok:
-        raise StreamContractError(report)
-    assert report.stream is not None
-    return report.stream
+    stream: ChunkStream = driver.valid_stream(report)
+    return stream
 
 
 async def aassert_valid_chunk_stream(
@@ -522,10 +509,8 @@ async def aassert_valid_chunk_stream(
     report = await acheck_chunk_stream(
         source, profile=profile, ignore=ignore, strict=strict, request=request, url=url
     )
-    if not report.ok:
-        raise StreamContractError(report)
-    assert report.stream is not None
-    return report.stream
+    stream: ChunkStream = driver.valid_stream(report)
+    return stream
 
 
 class CheckedChunks(Checked[ChatCompletionChunk]):

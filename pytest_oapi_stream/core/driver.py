@@ -28,6 +28,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from . import defaults
+from .profiles import ProfileRegistry
 from .report import Report, StreamContractError
 from .rules import Rule, failed_request
 from .sources import Source, SourceError, aiter_pieces, open_source
@@ -174,14 +175,30 @@ class Surface(Generic[T]):
     check_name: str
     acheck_name: str
 
+    #: The surface's profiles (its class, built-ins and custom ones; ``core/profiles.py``).
+    profiles: ProfileRegistry[Any]
+
     def fixed(self, profile: Any, url: str | None) -> Found | None:
         """The profile when the stream cannot change it (given, or chosen by the request host);
         ``None`` under ``auto`` when the stream decides. A bad profile raises here."""
-        raise NotImplementedError
+        registry = self.profiles
+        if isinstance(profile, registry.cls):
+            return profile.resolve(), "given as a Profile"
+        if not isinstance(profile, str):
+            raise TypeError(
+                f"profile: expected a name or a {registry.cls.__name__}, got {profile!r}"
+            )
+        if profile == "auto":
+            return registry.from_url(url)
+        return registry.get(profile), "chosen explicitly"
 
     def fallback(self, url: str | None) -> Found:
-        """What applies under ``auto`` when nothing signals."""
-        raise NotImplementedError
+        """What applies under ``auto`` when nothing signals: the request host's, else the
+        strict default."""
+        found = self.profiles.from_url(url)
+        if found is not None:
+            return found
+        return self.profiles.get("openai"), "auto: no provider signal, strict default"
 
     def signal(self, item: T) -> Found | None:
         """The profile a provider signal in ``item`` selects under ``auto``, or ``None``."""
@@ -293,6 +310,16 @@ def _fixed(s: Surface[Any], o: Options) -> Found | None:
     return found
 
 
+def valid_stream(report: Report[Any, Any]) -> Any:
+    """The ``assert_valid_*`` functions' answer: the report's stream, or ``StreamContractError``
+    naming every failing rule."""
+    __tracebackhide__ = True
+    if not report.ok:
+        raise StreamContractError(report)
+    assert report.stream is not None
+    return report.stream
+
+
 # ---------------------------------------------------------------------- the other surface
 
 
@@ -347,6 +374,32 @@ def _sniff(s: Surface[Any], events: list[SSEEvent], label: str) -> bool:
         _refuse_payload(s, payload, label)
         return False
     return True
+
+
+class _Decoding:
+    """The SSE decoder over a source's pieces, each fed in :func:`windows`; the first payload
+    is looked at for the other surface (:func:`_sniff`) until it was seen."""
+
+    def __init__(self, s: Surface[Any], label: str, sniff: bool) -> None:
+        self.s = s
+        self.label = label
+        self.sniff = sniff
+        self.decoder = SSEDecoder()
+
+    def feed(self, whole: bytes | str) -> Iterator[list[SSEEvent]]:
+        """The events each window of ``whole`` completes."""
+        for piece in windows(whole):
+            events = self.decoder.feed(piece)
+            if self.sniff:
+                self.sniff = _sniff(self.s, events, self.label)
+            yield events
+
+    def close(self) -> list[SSEEvent]:
+        """The events of an unterminated last event, once the source is exhausted."""
+        events = self.decoder.close()
+        if self.sniff:
+            self.sniff = _sniff(self.s, events, self.label)
+        return events
 
 
 # ----------------------------------------------------------------------------- keep mode
@@ -484,26 +537,19 @@ def check(
                 lean=reopen is not None,
                 observe=observe,
             )
-            decoder = SSEDecoder()
+            d = _Decoding(s, src.label, by_payload)
             pieces = src.pieces
             assert pieces is not None
-            sniff = by_payload
             try:
                 for whole in pieces:
-                    for piece in windows(whole):
-                        events = decoder.feed(piece)
-                        if sniff:
-                            sniff = _sniff(s, events, src.label)
+                    for events in d.feed(whole):
                         p.events(events)
-                events = decoder.close()
-                if sniff:
-                    _sniff(s, events, src.label)
-                p.events(events)
+                p.events(d.close())
             except Restart as restart:
                 found = restart.found
                 continue
             p.history = None
-            return p.run.finish(decoder.facts)
+            return p.run.finish(d.decoder.facts)
     finally:
         if was_enabled:
             gc.enable()
@@ -518,20 +564,13 @@ async def acheck(s: Surface[Any], o: Options) -> Report[Any, Any]:
     if failed_request(src.http):
         return failed(s, o, b"".join([_as_bytes(p) async for p in aiter_pieces(src)]))
     p = _Pass(s, o, replayable=False, found=None)
-    decoder = SSEDecoder()
-    sniff = by_payload
+    d = _Decoding(s, src.label, by_payload)
     async for whole in aiter_pieces(src):
-        for piece in windows(whole):
-            events = decoder.feed(piece)
-            if sniff:
-                sniff = _sniff(s, events, src.label)
+        for events in d.feed(whole):
             p.events(events)
-    events = decoder.close()
-    if sniff:
-        _sniff(s, events, src.label)
-    p.events(events)
+    p.events(d.close())
     p.history = None
-    return p.run.finish(decoder.facts)
+    return p.run.finish(d.decoder.facts)
 
 
 def check_lean(
@@ -578,8 +617,8 @@ class _Feed(Generic[T]):
         self.run: Run[T] | None = None
         self.pending: list[SSEEvent] = []
         self.pending_items: list[tuple[Any, int]] = []
-        self.decoder = SSEDecoder()
-        self.sniff = sniff
+        self.decoding = _Decoding(s, o.src.label, sniff)
+        self.sniff = sniff  # for a list: its first item is looked at
 
     def _start(self, first: T | None, *, framing: bool = True) -> Run[T]:
         s = self.s
@@ -611,10 +650,7 @@ class _Feed(Generic[T]):
 
     def feed(self, whole: bytes | str) -> Iterator[T]:
         """The items completed by one piece of the stream, one at a time (nothing kept)."""
-        for piece in windows(whole):
-            events = self.decoder.feed(piece)
-            if self.sniff:
-                self.sniff = _sniff(self.s, events, self.o.src.label)
+        for events in self.decoding.feed(whole):
             for ev in events:
                 out = self.take(ev)
                 if out is not None:
@@ -622,10 +658,7 @@ class _Feed(Generic[T]):
 
     def close(self) -> Iterator[T]:
         """The items of an unterminated last event, once the source is exhausted."""
-        events = self.decoder.close()
-        if self.sniff:
-            self.sniff = _sniff(self.s, events, self.o.src.label)
-        for ev in events:
+        for ev in self.decoding.close():
             out = self.take(ev)
             if out is not None:
                 yield out
@@ -657,7 +690,7 @@ class _Feed(Generic[T]):
                 run.event(ev)
             for item, i in self.pending_items:
                 run.item(item, i)
-        return run.finish(self.decoder.facts if framing else None)
+        return run.finish(self.decoding.decoder.facts if framing else None)
 
 
 class Checked(Generic[T]):

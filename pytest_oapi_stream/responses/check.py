@@ -18,20 +18,14 @@ from typing import Any
 
 from ..core import driver
 from ..core.driver import Checked, Found, Options, Restart, Run, Surface
-from ..core.report import Report, StreamContractError
+from ..core.report import Report
 from ..core.sources import HttpInfo, SourceError
 from ..core.sse import FramingFacts, SSEEvent
 from . import fastpath
 from .assembly import AssembledItem
 from .models import EventBase, Response, ResponseError, ResponseUsage, field_of
 from .parse import ParsedEvent, parse_event, parse_event_dict
-from .profiles import (
-    ResponseProfile,
-    detect_response_profile,
-    get_response_profile,
-    response_profile_from_event,
-    response_profile_from_url,
-)
+from .profiles import RESPONSE_PROFILE_REGISTRY, ResponseProfile, response_profile_from_event
 from .rules import RULES, ResponseContext
 
 __all__ = [
@@ -298,18 +292,7 @@ class _Responses(Surface[EventBase]):
     example = "sequence-increasing"
     check_name = "check_response_stream"
     acheck_name = "acheck_response_stream"
-
-    def fixed(self, profile: Any, url: str | None) -> Found | None:
-        if isinstance(profile, ResponseProfile):
-            return profile.resolve(), "given as a Profile"
-        if not isinstance(profile, str):
-            raise TypeError(f"profile: expected a name or a ResponseProfile, got {profile!r}")
-        if profile == "auto":
-            return response_profile_from_url(url)
-        return get_response_profile(profile), "chosen explicitly"
-
-    def fallback(self, url: str | None) -> Found:
-        return detect_response_profile(url)
+    profiles = RESPONSE_PROFILE_REGISTRY
 
     def signal(self, item: EventBase) -> Found | None:
         return response_profile_from_event(item)
@@ -444,10 +427,8 @@ def assert_valid_response_stream(
     report = check_response_stream(
         source, profile=profile, ignore=ignore, strict=strict, request=request, url=url
     )
-    if not report.ok:
-        raise StreamContractError(report)
-    assert report.stream is not None
-    return report.stream
+    stream: ResponseStream = driver.valid_stream(report)
+    return stream
 
 
 async def aassert_valid_response_stream(
@@ -464,10 +445,8 @@ async def aassert_valid_response_stream(
     report = await acheck_response_stream(
         source, profile=profile, ignore=ignore, strict=strict, request=request, url=url
     )
-    if not report.ok:
-        raise StreamContractError(report)
-    assert report.stream is not None
-    return report.stream
+    stream: ResponseStream = driver.valid_stream(report)
+    return stream
 
 
 class CheckedResponseEvents(Checked[EventBase]):

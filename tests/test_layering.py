@@ -25,6 +25,7 @@ LAYERS = {
         "core.driver",
         "core.surface",
         "core.defaults",
+        "core.cut",
     },
     "surface": {
         "chat.models",

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .cuts import complete_events
+from ..core.cut import complete_events
 from .errors import CassetteError
 from .filters import redact_structure
 from .session import CassetteSession, Interaction

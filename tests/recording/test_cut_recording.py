@@ -31,8 +31,9 @@ import requests
 import vcr  # noqa: F401  (imported once here: pytester drops the modules an in-process run imports)
 import yaml
 
+from pytest_oapi_stream.core.cut import complete_events
 from pytest_oapi_stream.recording import cassettes as c
-from pytest_oapi_stream.recording.cuts import Cut, complete_events
+from pytest_oapi_stream.recording.cuts import Cut
 from pytest_oapi_stream.server import OAPIServer
 
 TEXT = "Once upon a time, a small fox found a lantern in the snow and carried it home."

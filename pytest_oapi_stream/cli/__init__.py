@@ -28,6 +28,7 @@ from typing import Any, TextIO
 
 from .. import __version__
 from ..chat.profiles import PROFILES, get_profile
+from ..core.cut import CutMarker
 from ..core.report import Report, Violation, printable, use_color
 from ..responses.profiles import RESPONSE_PROFILES
 
@@ -56,6 +57,16 @@ class Result:
     stream: int
     report: Report[Any, Any]
     surface: str = "chat"
+    #: The provider cut the stream: ``{"error", "message", "bytes"}`` (the cassette's marker
+    #: and the bytes that arrived); None for a whole body.
+    cut: dict[str, Any] | None = None
+
+    @property
+    def cut_note(self) -> str | None:
+        """``stream cut by the provider after N bytes (error: message)``, or None."""
+        if self.cut is None:
+            return None
+        return CutMarker(self.cut["error"], self.cut["message"]).describe(self.cut["bytes"])
 
     def to_json(self) -> dict[str, Any]:
         """The ``results[]`` entry of ``--format json``."""
@@ -65,6 +76,7 @@ class Result:
             "surface": self.surface,
             "profile": self.report.profile.name,
             "ok": self.report.ok,
+            "cut": self.cut,
             "violations": [
                 {k: v.to_json()[k] for k in ("code", "rule", "severity", "chunk", "message")}
                 for v in self.report.violations
@@ -233,11 +245,15 @@ def _check_paths(args: argparse.Namespace, errors: list[str], empty: list[str]) 
                 empty.append(note)
                 continue
             for rec in recordings:
+                # a cut body: the events that arrived whole, judged as the truncated stream
                 report = lean[rec.surface](
-                    rec.body, request=rec.request, url=rec.url, **opts[rec.surface]
+                    rec.judged_body, request=rec.request, url=rec.url, **opts[rec.surface]
                 )
                 report.source = rec.label
-                yield Result(str(path), rec.index, report, rec.surface)
+                cut = None
+                if rec.cut is not None:
+                    cut = {**rec.cut.to_dict(), "bytes": len(rec.body)}
+                yield Result(str(path), rec.index, report, rec.surface, cut)
         except RecordingError as exc:
             problem = str(exc)
         except OSError as exc:
@@ -278,6 +294,8 @@ def _print_result(res: Result, out: TextIO, *, verbose: bool, color: bool) -> No
         + ("responses, " if res.surface == "responses" else "")
         + f"profile {rep.profile.name}: {printable(rep.profile_reason)}]\n"
     )
+    if res.cut_note is not None:  # judged as the truncated stream that arrived, not as bad JSON
+        out.write(f"    {_paint('note:', 'bold', color)} {printable(res.cut_note)}\n")
     if shown:
         unit = "event" if res.surface == "responses" else "chunk"
         rows = [_row(v, unit) for v in shown]

@@ -148,7 +148,7 @@ def load_document(path: str | os.PathLike[str], profile: str = "auto") -> dict[s
         # A cassette may mix surfaces: each stream gets its surface's shape, in order.
         shapes = [
             (_responses_shape if rec.surface == "responses" else _shape_of)(
-                rec.body, profile, rec.request, rec.url
+                rec.judged_body, profile, rec.request, rec.url
             )
             for rec in recordings
         ]

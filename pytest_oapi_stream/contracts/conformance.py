@@ -60,6 +60,9 @@ class ConformanceRow:
     provider: str
     report: Report
     href: str | None = None
+    #: ``stream cut by the provider after N bytes (error: message)``: a cassette's cut stream,
+    #: judged as the truncated stream that arrived (None for a whole body).
+    cut: str | None = None
 
 
 def cell_status(report: Report, code: str) -> str:
@@ -107,7 +110,8 @@ def rows_from_paths(
                 except ValueError:  # another drive on Windows
                     rel = str(Path(rec.path).resolve())
                 href = quote(Path(rel).as_posix())
-            rows.append(ConformanceRow(name, _provider(stem, rec.url, report), report, href))
+            provider = _provider(stem, rec.url, report)
+            rows.append(ConformanceRow(name, provider, report, href, rec.cut_note))
     return rows
 
 
@@ -230,7 +234,7 @@ def _md_table(
             cells = [
                 f'<a id="{_anchor(n)}-row"></a>{name}',
                 _md(rep.profile.name),
-                "ok" if rep.ok else "**FAIL**",
+                ("ok" if rep.ok else "**FAIL**") + (" (cut)" if row.cut else ""),
             ]
             for code in cols:
                 status = cell_status(rep, code)
@@ -281,7 +285,7 @@ def render_markdown(
     for provider, items in grouped:
         for n, row in items:
             rep = row.report
-            if not rep.violations:
+            if not rep.violations and not row.cut:
                 continue
             out.append(f'### <a id="{_anchor(n)}"></a>{_md(provider)} / {_md(row.name)}')
             out.append("")
@@ -290,6 +294,8 @@ def render_markdown(
                 f"[back to the table](#{_anchor(n)}-row)"
             )
             out.append("")
+            if row.cut:
+                out += [f"{_md(_cut_sentence(row.cut))}", ""]
             for code, vs in _by_rule(rep).items():
                 out.append(
                     f'- <a id="{_anchor(n, code)}"></a>**{code} {vs[0].rule}** ({_status_word(vs)})'
@@ -305,6 +311,14 @@ def render_markdown(
                     out.append(f"  - … and {len(vs) - _MD_PER_RULE} more")
             out.append("")
     return "\n".join(out).rstrip() + "\n"
+
+
+def _cut_sentence(note: str) -> str:
+    """What a cut row's findings open with: the cut, and what was judged."""
+    return (
+        f"{note[:1].upper()}{note[1:]}: the events that arrived whole are judged as a truncated "
+        "stream (the partial event the cut left is not)."
+    )
 
 
 def _status_word(vs: Sequence[Violation]) -> str:
@@ -414,7 +428,8 @@ def _html_table(
                 f'<tr class="stream-row" id="{_anchor(n)}-row" data-provider="{_e(provider)}">'
                 f'<td class="stream" title="{_e(row.name)}">{name}</td>'
                 f'<td>{_e(rep.profile.name)}</td><td class="num">{chunks}</td>'
-                + ('<td class="ok">ok</td>' if rep.ok else '<td class="bad">FAIL</td>')
+                + ('<td class="ok">ok' if rep.ok else '<td class="bad">FAIL')
+                + (f' <span title="{_e(row.cut)}">(cut)</span></td>' if row.cut else "</td>")
             )
             for code in cols:
                 status = cell_status(rep, code)
@@ -483,7 +498,7 @@ def render_html(
     for provider, items in grouped:
         for n, row in items:
             rep = row.report
-            if not rep.violations:
+            if not rep.violations and not row.cut:
                 continue
             h.append(f'<section class="stream-findings" id="{_anchor(n)}">')
             h.append(f"<h3>{_e(provider)} / {_e(row.name)}</h3>")
@@ -492,6 +507,8 @@ def render_html(
                 f'({_e(rep.profile_reason)}). <a href="#{_anchor(n)}-row">back to the '
                 "table</a></p>"
             )
+            if row.cut:
+                h.append(f'<p class="cut">{_e(_cut_sentence(row.cut))}</p>')
             chunks_cited: list[int] = []
             for code, vs in _by_rule(rep).items():
                 status = _status_word(vs)

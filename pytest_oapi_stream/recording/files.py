@@ -23,6 +23,7 @@ import yaml
 
 from ..chat.check import check_chunk_stream
 from ..chat.rules import RULES as CHAT_RULES
+from ..core.cut import CutMarker, complete_events
 from ..core.report import Report
 from ..core.surface import Surface, surface_of, surface_of_path
 from ..responses.check import check_response_stream
@@ -76,6 +77,19 @@ class Recording:
     request: dict[str, Any] | None = None
     url: str | None = None
     cassette: bool = False
+    #: The provider cut this stream (the cassette's ``oapi_cut`` marker); None for a whole body.
+    cut: CutMarker | None = None
+
+    @property
+    def judged_body(self) -> bytes:
+        """What the check judges: the body, or of a cut body the events that arrived whole
+        (the partial event the cut left is no provider's malformed JSON)."""
+        return complete_events(self.body) if self.cut is not None else self.body
+
+    @property
+    def cut_note(self) -> str | None:
+        """``stream cut by the provider after N bytes (error: message)``, or None."""
+        return self.cut.describe(len(self.body)) if self.cut is not None else None
 
     @property
     def label(self) -> str:
@@ -95,7 +109,7 @@ class Recording:
         report: Report[Any, Any]
         if self.surface == "responses":
             report = check_response_stream(
-                self.body,
+                self.judged_body,
                 profile=profile,
                 ignore=_ignore_for(ignore, _RESPONSE_KEYS, _CHAT_KEYS),
                 strict=strict,
@@ -105,7 +119,7 @@ class Recording:
             report.source = self.label
             return report
         report = check_chunk_stream(
-            self.body,
+            self.judged_body,
             profile=profile,
             ignore=_ignore_for(ignore, _CHAT_KEYS, _RESPONSE_KEYS),
             strict=strict,
@@ -285,6 +299,8 @@ class RecordedInteraction:
     headers: Mapping[str, Any]
     body: bytes
     request_body: bytes
+    #: The provider cut the body (the ``oapi_cut`` marker); None for a whole body.
+    cut: CutMarker | None = None
 
     @property
     def content_type(self) -> str:
@@ -355,6 +371,7 @@ def cassette_interactions(path: Path, doc: Any = None) -> list[RecordedInteracti
                 headers,
                 body,
                 _body_bytes(req.get("body")),
+                CutMarker.from_response(resp),
             )
         )
     return out
@@ -365,7 +382,7 @@ def recordings_from_cassette(path: Path, doc: Any = None) -> list[Recording]:
     # ``index`` is the interaction's place in the cassette (``#N`` in messages), as the plugin's
     # ``Interaction.label()`` says it: the same stream has the same number everywhere.
     return [
-        Recording(path, i.index, i.body, i.request, i.uri or None, cassette=True)
+        Recording(path, i.index, i.body, i.request, i.uri or None, cassette=True, cut=i.cut)
         for i in cassette_interactions(path, doc)
         if i.is_stream
     ]

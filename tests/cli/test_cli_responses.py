@@ -61,8 +61,11 @@ def test_a_folder_of_both_surfaces_just_works(
     results = {Path(r["path"]).name: r for r in json.loads(out)["results"]}
     assert results[CHAT.name]["surface"] == "chat" and results[CHAT.name]["ok"]
     assert results[RESP.name]["surface"] == "responses" and results[RESP.name]["ok"]
-    # Nothing else was added to the JSON result than the surface.
-    assert set(results[RESP.name]) == {"path", "stream", "surface", "profile", "ok", "violations"}
+    # Nothing else was added to the JSON result than the surface (and the cut, null here).
+    assert set(results[RESP.name]) == {
+        *("path", "stream", "surface", "profile", "ok", "cut", "violations")
+    }
+    assert results[RESP.name]["cut"] is None
 
 
 def test_text_output_names_the_responses_surface(capsys: pytest.CaptureFixture[str]) -> None:

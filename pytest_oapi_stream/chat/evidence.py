@@ -12,7 +12,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["EVIDENCE", "HINTS", "Evidence", "Impact", "hint_for"]
+__all__ = [
+    "CUT_TRUNCATION",
+    "EVIDENCE",
+    "HINTS",
+    "QUIET_END",
+    "QUIET_TRUNCATION",
+    "Evidence",
+    "Impact",
+    "cut_message",
+    "hint_for",
+]
 
 
 @dataclass(frozen=True)
@@ -386,3 +396,19 @@ def hint_for(code: str, message: str) -> str:
     if hint is None or any(name in message for name in _NAMES_A_CLIENT):
         return message
     return f"{message}; {hint}"
+
+
+#: What a stream that ends cleanly before its finish or ``[DONE]`` does to clients (OAS008,
+#: OAS023): the client matrix's fault ``truncate_after``, a provider closing the stream cleanly.
+QUIET_TRUNCATION = "four of seven clients return the partial answer without an error"
+#: What a missing ``[DONE]`` after the finish does (fault ``drop_done``).
+QUIET_END = "clients end quietly"
+#: The same findings of a stream the provider cut (the connection closed or reset in the
+#: middle of the body): every client's transport raises there, none ends quietly.
+CUT_TRUNCATION = "the provider cut the connection: every client raises"
+
+
+def cut_message(message: str) -> str:
+    """A truncation finding (OAS008, OAS023) of a stream known to be cut, with the client
+    matrix's hint about a quiet end replaced by what a cut does (every client raises)."""
+    return message.replace(QUIET_TRUNCATION, CUT_TRUNCATION).replace(QUIET_END, CUT_TRUNCATION)

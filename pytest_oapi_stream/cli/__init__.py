@@ -253,7 +253,7 @@ def _check_paths(args: argparse.Namespace, errors: list[str], empty: list[str]) 
                 cut = None
                 if rec.cut is not None:
                     cut = {**rec.cut.to_dict(), "bytes": len(rec.body)}
-                yield Result(str(path), rec.index, report, rec.surface, cut)
+                yield Result(str(path), rec.index, rec.told_of_cut(report), rec.surface, cut)
         except RecordingError as exc:
             problem = str(exc)
         except OSError as exc:

@@ -7,7 +7,6 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..core.cut import complete_events
 from .errors import CassetteError
 from .filters import redact_structure
 from .session import CassetteSession, Interaction
@@ -39,10 +38,11 @@ def check_interaction(
     recording = Recording(
         Path(source),
         interaction.index,
-        complete_events(interaction.body) if interaction.cut is not None else interaction.body,
+        interaction.body,
         interaction.request_json,
         interaction.uri,
         cassette=True,
+        cut=interaction.cut,  # judged up to its last whole event; the findings name the cut
     )
     try:
         report = recording.check(profile, ignore, strict=strict)

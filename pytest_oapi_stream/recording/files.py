@@ -9,6 +9,7 @@ turns every problem into one :class:`RecordingError` line.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import tempfile
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from ..chat.check import check_chunk_stream
+from ..chat.evidence import cut_message
 from ..chat.rules import RULES as CHAT_RULES
 from ..core.cut import CutMarker, complete_events
 from ..core.report import Report
@@ -91,6 +93,19 @@ class Recording:
         """``stream cut by the provider after N bytes (error: message)``, or None."""
         return self.cut.describe(len(self.body)) if self.cut is not None else None
 
+    def told_of_cut(self, report: Report[Any, Any]) -> Report[Any, Any]:
+        """``report`` (of :attr:`judged_body`) with its truncation findings saying what a cut
+        does to clients (they raise), not what a quiet end without ``[DONE]`` does; a whole
+        body's report is returned as it is."""
+        if self.cut is not None:
+            report.violations[:] = [
+                dataclasses.replace(v, message=cut_message(v.message))
+                if v.code in _TRUNCATION_CODES
+                else v
+                for v in report.violations
+            ]
+        return report
+
     @property
     def label(self) -> str:
         """``file.sse`` or ``cassette.yaml #N`` for messages and report rows."""
@@ -127,9 +142,11 @@ class Recording:
             url=self.url,
         )
         report.source = self.label
-        return report
+        return self.told_of_cut(report)
 
 
+#: The chat findings of a truncated stream whose message says what clients do about it.
+_TRUNCATION_CODES = frozenset({"OAS008", "OAS023"})
 _CHAT_KEYS = frozenset(k for r in CHAT_RULES for k in (r.code, r.name))
 _RESPONSE_KEYS = frozenset(k for r in RESPONSE_RULES for k in (r.code, r.name))
 

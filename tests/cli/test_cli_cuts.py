@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from pytest_oapi_stream.cli import main
+from pytest_oapi_stream.core.cut import complete_events
 from pytest_oapi_stream.recording import cassettes as c
 from pytest_oapi_stream.server import OAPIServer
 
@@ -86,6 +87,21 @@ def test_check_names_the_cut_and_judges_the_events_that_arrived_whole(
     assert not [code for code in MALFORMED if code in out], out
 
 
+def test_a_cut_chat_stream_has_no_quiet_end_hint(
+    cassettes: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """At a cut every client raises; the hint about a stream that ends quietly is not about it.
+    The same events ended quietly (an .sse file, no marker) keep that hint."""
+    _, out, _ = run(capsys, "check", str(cassettes / "chat.yaml"))
+    assert QUIET not in out
+    assert out.count("the provider cut the connection: every client raises") == 2
+    [interaction] = c.load_interactions(cassettes / "chat.yaml")
+    quiet = tmp_path / "quiet.sse"
+    quiet.write_bytes(complete_events(interaction.body))
+    code, out, _ = run(capsys, "check", str(quiet))
+    assert code == 1 and out.count(QUIET) == 2 and "note:" not in out
+
+
 def test_check_json_has_the_cut(cassettes: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "check", "--format", "json", str(cassettes))
     assert code == 1
@@ -112,6 +128,7 @@ def test_report_shows_a_cut_stream_as_cut(
     # no column for a malformed payload: every stream passes those rules
     passes = [line for line in text.splitlines() if "Every stream passes" in line]
     assert all(code in " ".join(passes) for code in MALFORMED)
+    assert QUIET not in text
 
 
 def test_shape_of_a_cut_cassette_has_no_malformed_event(

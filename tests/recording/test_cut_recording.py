@@ -463,6 +463,8 @@ def test_the_check_of_a_cut_stream_names_the_cut(
     # judged as a truncated stream of the events that arrived whole, not as malformed JSON
     assert "OAS008 done-terminator" in text and "OAS023 finish-once" in text
     assert "OAS007" not in text and "OAS004" not in text
+    # at a cut every client raises: not the hint about a stream that ends quietly
+    assert "four of seven" not in text and "the provider cut the connection: every client" in text
     assert not (pytester.path / "cassettes/test_cut/test_unexpected.yaml").exists()
 
 

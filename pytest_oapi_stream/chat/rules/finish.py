@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..evidence import QUIET_TRUNCATION
 from ..models import ChatCompletionChunk
 from .context import RuleContext
 from .usage import _usage_trailer
@@ -40,8 +41,8 @@ def _finish_end(ctx: RuleContext) -> None:
             ctx.emit(
                 "OAS023",
                 msg.last_chunk,
-                f"choice {msg.index} never gets a finish_reason: truncated stream; four of "
-                "seven clients return the partial answer without an error",
+                f"choice {msg.index} never gets a finish_reason: truncated stream; "
+                + QUIET_TRUNCATION,
             )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..evidence import QUIET_END, QUIET_TRUNCATION
 from .context import RuleContext
 
 if TYPE_CHECKING:
@@ -42,12 +43,9 @@ def _done_end(ctx: RuleContext) -> None:
         if ctx.error_events:
             return  # an error event ends a stream without [DONE] (OAS038 reports it)
         if ctx.asm.choices and all(m.finish_chunk is not None for m in ctx.asm.choices.values()):
-            msg = "no `data: [DONE]` after the finish (clients end quietly)"
+            msg = f"no `data: [DONE]` after the finish ({QUIET_END})"
         else:
-            msg = (
-                "no `data: [DONE]`: the stream is truncated; four of seven clients return the "
-                "partial answer without an error"
-            )
+            msg = f"no `data: [DONE]`: the stream is truncated; {QUIET_TRUNCATION}"
         ctx.emit("OAS008", None, msg)
     elif ctx.done > 1:
         ctx.emit("OAS008", None, f"`data: [DONE]` sent {ctx.done} times")

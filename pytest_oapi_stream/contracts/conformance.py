@@ -193,9 +193,11 @@ def _by_rule(report: Report) -> dict[str, list[Violation]]:
 def _summary(rows: Sequence[ConformanceRow]) -> str:
     """``1 stream from 1 provider; 1 breaks an error-level rule``: the counts, in English."""
     total, providers, failing = _counts(rows)
+    cut = sum(1 for r in rows if r.cut)
     return (
         f"{total} stream{'s' * (total != 1)} from {providers} provider{'s' * (providers != 1)}; "
         f"{failing} break{'s' * (failing == 1)} an error-level rule under their profile"
+        + (f"; {cut} {'was' if cut == 1 else 'were'} cut by the provider" if cut else "")
     )
 
 

@@ -123,6 +123,8 @@ def test_report_shows_a_cut_stream_as_cut(
     code, _, err = run(capsys, "report", "--format", fmt, "-o", str(out_file), str(cassettes))
     assert code == 0, err
     text = out_file.read_text(encoding="utf-8")
+    summary = "3 streams from 1 provider; 2 break an error-level rule under their profile"
+    assert f"{summary}; 2 were cut by the provider." in text
     assert text.count("(cut)") == 2  # the Result cell of each cut stream, not the whole one
     assert text.count(f"Stream cut by the provider after {CUT} bytes") == 2  # their findings
     # no column for a malformed payload: every stream passes those rules

@@ -71,7 +71,8 @@ class RecordingError(ValueError):
 
 @dataclass(frozen=True)
 class Recording:
-    """One recorded streamed chat completion: its body and, from a cassette, its request."""
+    """One recorded stream: its body and, from a cassette, its request and whether the
+    provider cut it (the ``oapi_cut`` marker; judged then up to its last whole event)."""
 
     path: Path
     index: int
@@ -94,9 +95,9 @@ class Recording:
         return self.cut.describe(len(self.body)) if self.cut is not None else None
 
     def told_of_cut(self, report: Report[Any, Any]) -> Report[Any, Any]:
-        """``report`` (of :attr:`judged_body`) with its truncation findings saying what a cut
-        does to clients (they raise), not what a quiet end without ``[DONE]`` does; a whole
-        body's report is returned as it is."""
+        """``report`` (of :attr:`judged_body`), its truncation findings changed in place to say
+        what a cut does to clients (they raise), not what a quiet end without ``[DONE]`` does;
+        a whole body's report is returned as it is."""
         if self.cut is not None:
             report.violations[:] = [
                 dataclasses.replace(v, message=cut_message(v.message))

@@ -571,6 +571,27 @@ def test_a_cut_under_oapi_live_reaches_the_client_as_without_the_plugin(
     assert not path.exists()  # live mode writes nothing
 
 
+def _read_request(conn: socket.socket) -> None:
+    """Read one HTTP request whole: its head, then ``content-length`` bytes of body."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+    while len(rest) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        rest += chunk
+
+
 @pytest.fixture
 def gzip_cut_url() -> Iterator[str]:
     """A loopback HTTP server that gzips 50 events and closes before the gzip trailer (what
@@ -587,13 +608,17 @@ def gzip_cut_url() -> Iterator[str]:
             while True:
                 conn, _ = server.accept()
                 with conn:
-                    conn.recv(65536)
+                    _read_request(conn)  # all of it: unread bytes at close would send a RST
                     conn.sendall(
                         b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
                         b"content-encoding: gzip\r\ntransfer-encoding: chunked\r\n\r\n"
                         + b"%x\r\n%s\r\n"
                         % (len(body), body)
                     )
+                    conn.shutdown(socket.SHUT_WR)  # a clean FIN after the data, then wait
+                    conn.settimeout(5)
+                    while conn.recv(65536):  # for the client to give up and close
+                        pass
 
     threading.Thread(target=serve, daemon=True).start()
     yield f"http://127.0.0.1:{server.getsockname()[1]}/v1"

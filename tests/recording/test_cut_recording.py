@@ -468,6 +468,27 @@ def test_the_check_of_a_cut_stream_names_the_cut(
     assert not (pytester.path / "cassettes/test_cut/test_unexpected.yaml").exists()
 
 
+def _read_request(conn: socket.socket) -> None:
+    """Read one HTTP request whole: its head, then ``content-length`` bytes of body."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+    while len(rest) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        rest += chunk
+
+
 @pytest.fixture
 def resetting_url() -> Iterator[str]:
     """A loopback HTTP server that sends one whole event, part of the next, then a TCP reset
@@ -482,7 +503,7 @@ def resetting_url() -> Iterator[str]:
             while True:
                 conn, _ = server.accept()
                 with conn:
-                    conn.recv(65536)
+                    _read_request(conn)  # the reset below is the only one: nothing left unread
                     conn.sendall(
                         b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
                         b"transfer-encoding: chunked\r\n\r\n"
@@ -569,27 +590,6 @@ def test_a_cut_under_oapi_live_reaches_the_client_as_without_the_plugin(
     finally:
         session.stop(save=True)
     assert not path.exists()  # live mode writes nothing
-
-
-def _read_request(conn: socket.socket) -> None:
-    """Read one HTTP request whole: its head, then ``content-length`` bytes of body."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = conn.recv(65536)
-        if not chunk:
-            return
-        data += chunk
-    head, _, rest = data.partition(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value.strip())
-    while len(rest) < length:
-        chunk = conn.recv(65536)
-        if not chunk:
-            return
-        rest += chunk
 
 
 @pytest.fixture

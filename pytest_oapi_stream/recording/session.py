@@ -341,14 +341,48 @@ def _cassette_class() -> type[Any]:
             def can_play_response_for(self, request: Any) -> bool:
                 __tracebackhide__ = True
                 playable = bool(super().can_play_response_for(request))
-                if not playable and self.write_protected and self.filter_request(request):
+                if playable or not self.filter_request(request):
+                    return playable
+                if self.write_protected:
                     error = UnmatchedRequestError(_unmatched_message(self, request))
-                    self.oapi_unmatched.append(error)
-                    raise error
-                return playable
+                elif _carries_placeholder_key(request):  # vcrpy would send it live: refuse
+                    error = MissingKeyError(_missing_key_message(self, request))
+                else:
+                    return playable
+                self.oapi_unmatched.append(error)
+                raise error
 
         cls = _CASSETTE_CLASSES[Cassette] = OapiCassette
     return cls
+
+
+class MissingKeyError(UnmatchedRequestError):
+    """A request the cassette lacks would be recorded, but it carries the replay placeholder key.
+
+    A shared cassette under ``--oapi-record=missing`` replays until a test sends a request it
+    does not hold; without ``OPENAI_API_KEY`` the client was built with
+    :data:`PLACEHOLDER_API_KEY`, which must never reach a provider (nor its 401 a cassette).
+    """
+
+
+def _carries_placeholder_key(request: Any) -> bool:
+    """True when the request sends :data:`PLACEHOLDER_API_KEY` in a header or its URL."""
+    values = [str(v) for v in (getattr(request, "headers", None) or {}).values()]
+    return any(PLACEHOLDER_API_KEY in v for v in (*values, str(getattr(request, "uri", ""))))
+
+
+def _missing_key_message(cassette: Any, request: Any) -> str:
+    """One line, as ``oapi_client`` says it: the key is missing, and what would be recorded."""
+    options: CassetteOptions = cassette.oapi_options
+    request = cassette._before_record_request(request) or request  # what would be recorded
+    return str(
+        cassette.oapi_redact(
+            f"oapi-stream: OPENAI_API_KEY is not set; cassette {options.display} lacks this "
+            f"request ({request.method} {request.uri}), and recording it would send the replay "
+            "placeholder key to that endpoint. Nothing was sent: set the key (any value for a "
+            "server that ignores keys) to record it."
+        )
+    )
 
 
 def _unmatched_message(cassette: Any, request: Any) -> str:

@@ -92,3 +92,71 @@ def test_no_key_and_no_base_url_names_openai(
             "change it). Set the key *"
         ]
     )
+
+
+SHARED = """
+import os
+
+import httpx
+import openai
+import pytest
+
+
+def ask(client, text):
+    stream = client.chat.completions.create(
+        model="gpt-4o-mini", stream=True, messages=[{"role": "user", "content": text}])
+    return "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+
+
+@pytest.mark.oapi(cassette="shared")
+def test_a(oapi_client):
+    assert ask(oapi_client, "a")
+
+
+@pytest.mark.oapi(cassette="shared")
+def test_b():
+    assert ask(openai.OpenAI(max_retries=0), "b")
+
+
+@pytest.mark.oapi(cassette="shared")
+def test_c():  # swallows the error: the test fails all the same
+    try:
+        httpx.post(os.environ["OPENAI_BASE_URL"] + "/chat/completions",
+                   headers={"Authorization": "Bearer " + os.environ["OPENAI_API_KEY"]},
+                   json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "c"}]})
+    except Exception:
+        pass
+"""
+
+
+def test_shared_cassette_never_records_with_the_placeholder_key(
+    pytester: pytest.Pytester, oapi_server: OAPIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--oapi-record=missing`` without a key: a shared cassette that exists replays what it
+    holds, and a request it lacks fails with one line instead of reaching the provider with the
+    replay placeholder key (a real provider's 401); the cassette stays as it was."""
+    monkeypatch.delenv("OPENAI_ADMIN_KEY", raising=False)
+    monkeypatch.setenv("OPENAI_BASE_URL", oapi_server.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-real")
+    oapi_server.stream(text="Hello there!")
+    pytester.makepyfile(test_shared=SHARED)
+    args = ("-p", "no:cacheprovider")
+    pytester.runpytest_inprocess("--oapi-record", "-k", "test_a", *args).assert_outcomes(passed=1)
+    cassette = pytester.path / "cassettes" / "shared.yaml"
+    before = cassette.read_bytes()
+    sent = len(oapi_server.requests)
+
+    monkeypatch.delenv("OPENAI_API_KEY")
+    result = pytester.runpytest_inprocess("--oapi-record=missing", *args)
+    result.assert_outcomes(passed=1, failed=2)  # test_a replays; b and c would record
+    out = result.stdout.str()
+    line = (
+        "oapi-stream: OPENAI_API_KEY is not set; cassette cassettes/shared.yaml lacks this "
+        f"request (POST {oapi_server.base_url}/chat/completions), and recording it would send "
+        "the replay placeholder key to that endpoint. Nothing was sent: set the key (any value "
+        "for a server that ignores keys) to record it."
+    )
+    assert out.count(line) >= 2, out  # test_b and test_c each name it
+    assert "AuthenticationError" not in out and "401" not in out
+    assert len(oapi_server.requests) == sent  # nothing reached the provider
+    assert cassette.read_bytes() == before  # nothing half-written

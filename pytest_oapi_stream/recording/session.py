@@ -488,13 +488,15 @@ def hidden_vcr_frames() -> Iterator[None]:
     """While active, pytest hides vcrpy's frames from the traceback of a :class:`CassetteError`.
 
     Our message (what differs, how to fix it) is what a user needs; vcrpy's stub frames between
-    the client and our error only push it down. pytest honours a callable ``__tracebackhide__``
-    in a frame's globals; vcrpy's modules get one for the session and lose it afterwards.
+    the client and our error only push it down, as do those of our wrappers around them
+    (``cuts``). pytest honours a callable ``__tracebackhide__`` in a frame's globals; these
+    modules get one for the session and lose it afterwards.
     """
+    wrappers = {f"{__package__}.cuts"}
     modules = [
         m
         for name, m in list(sys.modules.items())
-        if (name == "vcr" or name.startswith("vcr."))
+        if (name == "vcr" or name.startswith("vcr.") or name in wrappers)
         and m is not None
         and "__tracebackhide__" not in vars(m)
     ]

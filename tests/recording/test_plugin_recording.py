@@ -181,6 +181,7 @@ def test_unmatched_request_to_another_base_url_says_so_first(
         default=len(out),
     )
     assert out.index(advice) < first_frame, out
+    assert "recording/cuts.py" not in out, out  # our wrapper of vcrpy's stubs is hidden too
 
 
 def test_live_failure_names_no_cassette(pytester: pytest.Pytester, server: OAPIServer) -> None:

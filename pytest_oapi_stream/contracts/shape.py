@@ -742,8 +742,10 @@ def parse_shape(text: str, *, where: str = "shape") -> dict[str, Any]:
     """Read a shape document from YAML or JSON text; ``ShapeError`` when it is not one."""
     try:
         doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        raise ShapeError(f"{where}: not YAML/JSON ({str(exc).splitlines()[0]})") from None
+    except yaml.YAMLError as exc:  # a hand edit: its line and column, as for a cassette
+        from ..recording.files import yaml_problem
+
+        raise ShapeError(f"{where}: not valid YAML/JSON {yaml_problem(exc)}") from None
     if not isinstance(doc, dict) or "streams" not in doc:
         raise ShapeError(f"{where}: not a stream shape (no `streams`)")
     if doc.get("format") != SHAPE_FORMAT:

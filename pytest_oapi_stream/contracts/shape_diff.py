@@ -573,6 +573,8 @@ class ShapeChange:
     """Whether there was anything to compare with (a shape file, or the old cassette)."""
     new: dict[str, Any]
     """The new shape document (what ``write_shape`` writes once accepted)."""
+    problem: str | None = None
+    """Why the stored shape file cannot be read (invalid YAML, another format), or None."""
 
     @property
     def changed(self) -> bool:
@@ -584,7 +586,19 @@ class ShapeChange:
         return write_shape(self.path, self.new)
 
     def message(self, accept_hint: str = "--oapi-accept-changes") -> str:
-        """A failure message for a test: every sentence, and how to accept the change."""
+        """A failure message for a test: every sentence, and how to accept the change.
+
+        An unreadable shape file is no change to describe: one line says what is wrong with it
+        and where, the next the two ways out. Deleting it makes the old cassette the baseline
+        again (the change, if any, is still named); accepting replaces it without comparing.
+        """
+        if self.problem is not None:
+            return (
+                f"stored stream shape {self.problem}\n"
+                f"The old cassette and shape are unchanged. Delete {self.path.name} to compare "
+                "the next recording with the cassette it was made from, or re-record with "
+                f"{accept_hint} to replace it unread."
+            )
         lines = [f"stream shape changed ({self.path}):"]
         lines += [f"  - {s}" for s in self.sentences]
         lines.append(
@@ -633,7 +647,7 @@ def compare_with_stored(
         old = _stored_document(path, profile, ignore)
     except ShapeError as exc:
         return ShapeChange(
-            shape_path_for(path), [f"the stored shape is unreadable: {exc}"], True, new
+            shape_path_for(path), [f"the stored shape is unreadable: {exc}"], True, new, str(exc)
         )
     if old is None:
         return ShapeChange(shape_path_for(path), [], False, new)

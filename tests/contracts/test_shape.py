@@ -361,8 +361,29 @@ def test_parse_shape_rejects_what_is_not_a_shape() -> None:
         parse_shape("interactions: []\n")
     with pytest.raises(ShapeError, match="format"):
         parse_shape("format: oapi-stream-shape/999\nstreams: []\n")
-    with pytest.raises(ShapeError, match="not YAML"):
+    with pytest.raises(ShapeError, match="not valid YAML/JSON"):
         parse_shape("a: [\n")
+
+
+def hand_broken(text: str) -> str:
+    """A shape file as a hand edit leaves it: a value on line 9 that YAML cannot read."""
+    lines = text.splitlines(keepends=True)
+    assert lines[8].rstrip().endswith(": <null>"), lines[8]  # a `path: <null>` line
+    lines[8] = lines[8].rstrip() + ": maybe\n"
+    return "".join(lines)
+
+
+def test_invalid_yaml_in_a_shape_names_the_file_line_and_column(tmp_path: Path) -> None:
+    text = hand_broken(render_shape(shape_of(sse(items(TEXT)))))
+    column = text.splitlines()[8].index(": maybe") + 1  # 1-based, where YAML gives up
+    with pytest.raises(ShapeError) as raised:
+        parse_shape(text, where="x.shape.yaml")
+    message = str(raised.value)
+    assert message == (
+        f"x.shape.yaml: not valid YAML/JSON at line 9, column {column}: "
+        "mapping values are not allowed in this context"
+    )
+    assert "\n" not in message
 
 
 def test_shape_of_a_bare_chunk_stream_rechecks_its_chunks() -> None:
@@ -459,6 +480,34 @@ def test_an_unreadable_stored_shape_is_a_change(tmp_path: Path) -> None:
     shape_path_for(cas).write_text("format: something-else\nstreams: []\n", encoding="utf-8")
     sentences = check_shape_change(cas, reports(sse(items(TEXT))))
     assert len(sentences) == 1 and sentences[0].startswith("the stored shape is unreadable")
+
+
+def test_a_broken_stored_shape_says_where_and_how_to_recover(tmp_path: Path) -> None:
+    """A hand-edited shape file with invalid YAML: the failure names the file, line and
+    column, and both ways out; both work (accepting writes a readable shape over it)."""
+    body = sse(items(TEXT))
+    cas = cassette(tmp_path / "test_x.yaml", [body])
+    shape = shape_path_for(cas)
+    record_shape(cas, reports(body))
+    good = shape.read_text(encoding="utf-8")
+    shape.write_text(hand_broken(good), encoding="utf-8")
+    change = compare_with_stored(cas, reports(body))
+    assert change.changed and change.problem is not None
+    first, second = change.message().splitlines()
+    assert first.startswith(
+        f"stored stream shape {shape}: not valid YAML/JSON at line 9, column "
+    ), first
+    assert first.endswith("mapping values are not allowed in this context")
+    assert second == (
+        f"The old cassette and shape are unchanged. Delete {shape.name} to compare the next "
+        "recording with the cassette it was made from, or re-record with --oapi-accept-changes "
+        "to replace it unread."
+    )
+    assert shape.read_text(encoding="utf-8") == hand_broken(good)  # nothing written
+    record_shape(cas, reports(body), accept=True)
+    assert shape.read_text(encoding="utf-8") == good
+    shape.unlink()  # the other way out: the cassette is the baseline again
+    assert not compare_with_stored(cas, reports(body)).changed
 
 
 def test_the_old_cassette_baseline_is_checked_like_the_new_streams(tmp_path: Path) -> None:

@@ -244,3 +244,39 @@ def test_prune_keeps_the_cassette_of_a_test_that_opens_it_at_run_time(
     result = pytester.runpytest_inprocess("--oapi-prune")
     assert kept.exists()
     assert "pruned" not in result.stdout.str()
+
+
+def test_a_hand_broken_shape_file_fails_with_its_line_and_column_and_the_way_out(
+    pytester: pytest.Pytester, server: OAPIServer
+) -> None:
+    """Invalid YAML in a ``.shape.yaml``: re-recording fails with two lines (the file, line and
+    column; the ways out), no traceback, both files kept; deleting the shape file recovers."""
+    pytester.makepyfile(test_chat=TEST)
+    cassette, shape = files(pytester)
+    server.stream(text="Sunny, 21 degrees.", seed=1)
+    pytester.runpytest_inprocess("--oapi-record").assert_outcomes(passed=1)
+    good, stored_cassette = shape.read_text(encoding="utf-8"), cassette.read_bytes()
+    lines = good.splitlines(keepends=True)
+    assert lines[8].rstrip().endswith(": <null>"), lines[8]
+    lines[8] = lines[8].rstrip() + ": maybe\n"  # a hand edit YAML cannot read
+    broken = "".join(lines)
+    shape.write_text(broken, encoding="utf-8")
+    column = len(lines[8].split(": maybe")[0]) + 1
+
+    result = pytester.runpytest_inprocess("--oapi-record")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert (
+        f"\nstored stream shape {shape}: not valid YAML/JSON at line 9, column {column}: "
+        "mapping values are not allowed in this context\n"
+        "The old cassette and shape are unchanged. Delete test_weather.shape.yaml to compare "
+        "the next recording with the cassette it was made from, or re-record with "
+        "--oapi-accept-changes to replace it unread.\n"
+    ) in out, out
+    assert "stream shape changed" not in out and "Traceback" not in out
+    assert shape.read_text(encoding="utf-8") == broken
+    assert cassette.read_bytes() == stored_cassette
+
+    shape.unlink()  # the way out that keeps the gate: the old cassette is the baseline
+    pytester.runpytest_inprocess("--oapi-record").assert_outcomes(passed=1)
+    assert shape.read_text(encoding="utf-8") == good

@@ -757,14 +757,15 @@ def parse_shape(text: str, *, where: str = "shape") -> dict[str, Any]:
     return doc
 
 
-def load_shape(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a shape file (YAML or JSON) into a shape document."""
+def load_shape(path: str | os.PathLike[str], *, where: str | None = None) -> dict[str, Any]:
+    """Read a shape file (YAML or JSON) into a shape document; ``where`` names it in errors."""
     p = Path(path)
+    where = str(p) if where is None else where
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ShapeError(f"{p}: cannot read ({exc})") from None
-    return parse_shape(text, where=str(p))
+        raise ShapeError(f"{where}: cannot read ({exc})") from None
+    return parse_shape(text, where=where)
 
 
 def shape_path_for(cassette_path: str | os.PathLike[str]) -> Path:

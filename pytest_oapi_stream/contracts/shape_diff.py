@@ -574,7 +574,7 @@ class ShapeChange:
     new: dict[str, Any]
     """The new shape document (what ``write_shape`` writes once accepted)."""
     problem: str | None = None
-    """Why the stored shape file cannot be read (invalid YAML, another format), or None."""
+    """Why the stored shape file cannot be read (``FILE: not valid YAML/JSON at ...``), or None."""
 
     @property
     def changed(self) -> bool:
@@ -599,12 +599,20 @@ class ShapeChange:
                 "the next recording with the cassette it was made from, or re-record with "
                 f"{accept_hint} to replace it unread."
             )
-        lines = [f"stream shape changed ({self.path}):"]
+        lines = [f"stream shape changed ({shown(self.path)}):"]
         lines += [f"  - {s}" for s in self.sentences]
         lines.append(
             f"The old cassette and shape are unchanged; re-run with {accept_hint} to accept."
         )
         return "\n".join(lines)
+
+
+def shown(path: Path) -> str:
+    """``path`` as a message shows it: relative to the working folder when inside it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _reports_document(reports: Iterable[Report]) -> dict[str, Any]:
@@ -616,7 +624,7 @@ def _stored_document(
 ) -> dict[str, Any] | None:
     shape_file = shape_path_for(cassette_path)
     if shape_file.is_file():
-        return load_shape(shape_file)
+        return load_shape(shape_file, where=shown(shape_file))
     if cassette_path.is_file() and cassette_path != shape_file:
         # A cassette recorded before shapes existed: its own streams are the baseline.
         from ..recording.files import RecordingError, check_recordings

@@ -267,7 +267,8 @@ def test_a_hand_broken_shape_file_fails_with_its_line_and_column_and_the_way_out
     result.assert_outcomes(failed=1)
     out = result.stdout.str()
     assert (
-        f"\nstored stream shape {shape}: not valid YAML/JSON at line 9, column {column}: "
+        "\nstored stream shape cassettes/test_chat/test_weather.shape.yaml: not valid YAML/JSON "
+        f"at line 9, column {column}: "
         "mapping values are not allowed in this context\n"
         "The old cassette and shape are unchanged. Delete test_weather.shape.yaml to compare "
         "the next recording with the cassette it was made from, or re-record with "

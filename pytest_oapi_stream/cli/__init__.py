@@ -30,6 +30,7 @@ from .. import __version__
 from ..chat.profiles import PROFILES, get_profile
 from ..core.cut import CutMarker
 from ..core.report import Report, Violation, printable, use_color
+from ..core.rules import Rule
 from ..responses.profiles import RESPONSE_PROFILES
 
 __all__ = [
@@ -356,35 +357,40 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     return 1 if failed else 0
 
 
-def rules_markdown(profile: str = "openai") -> str:
-    """The rule catalog as a Markdown table, with each rule's severity under ``profile``."""
-    from ..chat.rules import RULES
-
-    prof = get_profile(profile)
-    lines = [
-        "| code | name | severity | scope | rule |",
-        "|---|---|---|---|---|",
-    ]
-    for r in RULES:
+def _catalog_table(rules: Sequence[Rule], prof: Any) -> str:
+    """A catalog as a Markdown table, each rule's severity under ``prof`` (either surface)."""
+    lines = ["| code | name | severity | scope | rule |", "|---|---|---|---|---|"]
+    for r in rules:
         sev = prof.severity.get(r.code, r.severity)
         lines.append(f"| {r.code} | `{r.name}` | {sev} | {r.scope} | {r.summary} |")
     return "\n".join(lines) + "\n"
 
 
-def profiles_markdown() -> str:
-    """A rules x profiles matrix of severities: what each built-in profile relaxes."""
-    from ..chat.rules import RULES
-
-    profs = [get_profile(name) for name in PROFILES]
+def _severity_matrix(rules: Sequence[Rule], profs: Sequence[Any]) -> str:
+    """A rules x profiles matrix of severities, bold where a profile differs from the rule."""
     head = "| code | name | " + " | ".join(p.name for p in profs) + " |"
     lines = [head, "|---|---|" + "---|" * len(profs)]
-    for r in RULES:
+    for r in rules:
         cells = []
         for p in profs:
             sev = p.severity.get(r.code, r.severity)
             cells.append(sev if sev == r.severity else f"**{sev}**")
         lines.append(f"| {r.code} | `{r.name}` | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def rules_markdown(profile: str = "openai") -> str:
+    """The rule catalog as a Markdown table, with each rule's severity under ``profile``."""
+    from ..chat.rules import RULES
+
+    return _catalog_table(RULES, get_profile(profile))
+
+
+def profiles_markdown() -> str:
+    """A rules x profiles matrix of severities: what each built-in profile relaxes."""
+    from ..chat.rules import RULES
+
+    return _severity_matrix(RULES, [get_profile(name) for name in PROFILES])
 
 
 def rules_document() -> str:
@@ -480,12 +486,7 @@ def responses_rules_markdown(profile: str = "openai") -> str:
     from ..responses.profiles import get_response_profile
     from ..responses.rules import RULES
 
-    prof = get_response_profile(profile)
-    lines = ["| code | name | severity | scope | rule |", "|---|---|---|---|---|"]
-    for r in RULES:
-        sev = prof.severity.get(r.code, r.severity)
-        lines.append(f"| {r.code} | `{r.name}` | {sev} | {r.scope} | {r.summary} |")
-    return "\n".join(lines) + "\n"
+    return _catalog_table(RULES, get_response_profile(profile))
 
 
 def responses_profiles_markdown() -> str:
@@ -493,18 +494,7 @@ def responses_profiles_markdown() -> str:
     from ..responses.profiles import get_response_profile
     from ..responses.rules import RULES
 
-    profs = [get_response_profile(name) for name in RESPONSE_PROFILES]
-    lines = [
-        "| code | name | " + " | ".join(p.name for p in profs) + " |",
-        "|---|---|" + "---|" * len(profs),
-    ]
-    for r in RULES:
-        cells = []
-        for p in profs:
-            sev = p.severity.get(r.code, r.severity)
-            cells.append(sev if sev == r.severity else f"**{sev}**")
-        lines.append(f"| {r.code} | `{r.name}` | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    return _severity_matrix(RULES, [get_response_profile(name) for name in RESPONSE_PROFILES])
 
 
 def responses_document() -> str:

@@ -153,12 +153,10 @@ class Interaction:
             return None
         return parsed if isinstance(parsed, dict) else None
 
-    @property
-    def is_chat_stream(self) -> bool:
-        """A streamed chat completion: ``.../chat/completions``, 2xx, SSE or ``stream: true``."""
-        if not urlsplit(self.uri).path.rstrip("/").endswith("/chat/completions"):
-            return False
-        if not 200 <= self.status < 300:
+    def _streamed(self, surface: str) -> bool:
+        """A 2xx answer on ``surface``'s path (core/surface.py), sent as SSE or asked for with
+        ``stream: true``."""
+        if surface_of_path(self.uri) != surface or not 200 <= self.status < 300:
             return False
         if "text/event-stream" in self.header("content-type").lower():
             return True
@@ -166,17 +164,15 @@ class Interaction:
         return bool(req and req.get("stream") is True)
 
     @property
+    def is_chat_stream(self) -> bool:
+        """A streamed chat completion: ``.../chat/completions``, 2xx, SSE or ``stream: true``."""
+        return self._streamed("chat")
+
+    @property
     def is_responses_stream(self) -> bool:
         """A streamed Responses answer: ``.../responses`` (or ``.../responses/{id}`` resumed
         with ``stream=true``), 2xx, SSE or ``stream: true``."""
-        if surface_of_path(self.uri) != "responses":
-            return False
-        if not 200 <= self.status < 300:
-            return False
-        if "text/event-stream" in self.header("content-type").lower():
-            return True
-        req = self.request_json
-        return bool(req and req.get("stream") is True)
+        return self._streamed("responses")
 
     @property
     def is_stream(self) -> bool:

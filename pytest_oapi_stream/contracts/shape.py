@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -127,17 +127,38 @@ def _kind(key: str, value: Any) -> str:
     return "<" + type(value).__name__ + ">"  # pragma: no cover - JSON has no other types
 
 
-def _flatten(value: Any, path: str, key: str, out: dict[str, set[str]], depth: int = 0) -> None:
-    """Collect ``path -> kinds`` for every leaf of a JSON value (list items share ``[]``)."""
-    if isinstance(value, dict) and value and depth < _MAX_DEPTH:
+_NO_KEYS: frozenset[str] = frozenset()
+
+
+def _flatten(
+    value: Any,
+    path: str,
+    key: str,
+    out: dict[str, set[str]],
+    depth: int = 0,
+    kind: Callable[[str, Any], str] = _kind,
+    opaque: frozenset[str] = _NO_KEYS,
+    max_depth: int = _MAX_DEPTH,
+) -> None:
+    """Collect ``path -> kinds`` for every leaf of a JSON value (list items share ``[]``).
+
+    ``kind`` names a leaf's placeholder (a surface may keep more values as structure);
+    an object under a key in ``opaque`` is one ``<object>`` leaf (the request's own schema);
+    below ``max_depth`` a value is one leaf.
+    """
+    if key in opaque and isinstance(value, dict) and value:
+        out.setdefault(path, set()).add("<object>")
+        return
+    if isinstance(value, dict) and value and depth < max_depth:
         for k, v in value.items():
-            _flatten(v, f"{path}.{k}" if path else str(k), str(k), out, depth + 1)
+            sub = f"{path}.{k}" if path else str(k)
+            _flatten(v, sub, str(k), out, depth + 1, kind, opaque, max_depth)
         return
-    if isinstance(value, list) and value and depth < _MAX_DEPTH:
+    if isinstance(value, list) and value and depth < max_depth:
         for item in value:
-            _flatten(item, path + "[]", key, out, depth + 1)
+            _flatten(item, path + "[]", key, out, depth + 1, kind, opaque, max_depth)
         return
-    out.setdefault(path, set()).add(_kind(key, value))
+    out.setdefault(path, set()).add(kind(key, value))
 
 
 def _chunk_fields(raw: Mapping[str, Any]) -> dict[str, set[str]]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ..contracts.shape import _comment_kinds, _join_kinds, _kind
+from ..contracts.shape import _comment_kinds, _flatten, _join_kinds, _kind
 from ..core.report import SEVERITY_RANK, Report
 from .check import ResponseStream
 from .rules import RULES
@@ -59,19 +59,11 @@ def _value_kind(key: str, value: Any) -> str:
     return _kind(key, value)
 
 
-def _flatten(value: Any, path: str, key: str, out: dict[str, set[str]], depth: int = 0) -> None:
-    if key in _OPAQUE_KEYS and isinstance(value, dict) and value:
-        out.setdefault(path, set()).add("<object>")  # the user's own schema, echoed
-        return
-    if isinstance(value, dict) and value and depth < _MAX_DEPTH:
-        for k, v in value.items():
-            _flatten(v, f"{path}.{k}" if path else str(k), str(k), out, depth + 1)
-        return
-    if isinstance(value, list) and value and depth < _MAX_DEPTH:
-        for item in value:
-            _flatten(item, path + "[]", key, out, depth + 1)
-        return
-    out.setdefault(path, set()).add(_value_kind(key, value))
+def _flat(raw: Any) -> dict[str, set[str]]:
+    """``path -> kinds`` of one event, with the Responses surface's placeholders."""
+    out: dict[str, set[str]] = {}
+    _flatten(raw, "", "", out, kind=_value_kind, opaque=_OPAQUE_KEYS, max_depth=_MAX_DEPTH)
+    return out
 
 
 def _push(out: list[str], s: str) -> None:
@@ -140,8 +132,7 @@ class ResponseShapeBuilder:
         etype = str(raw.get("type"))
         self.payloads += 1
         _push(self.types, etype)
-        flat: dict[str, set[str]] = {}
-        _flatten(raw, "", "", flat)
+        flat = _flat(raw)
         self.counts[etype] = self.counts.get(etype, 0) + 1
         into = self.fields.setdefault(etype, {})
         seen = self.present.setdefault(etype, {})

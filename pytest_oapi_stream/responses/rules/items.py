@@ -321,15 +321,19 @@ def _done_item_matches(ctx: ResponseContext, ev: Any) -> None:
 
 
 def _final_output(ctx: ResponseContext, ev: Any) -> None:
+    """OAS129: the terminal response's output holds the items the stream streamed.
+
+    In a resumed stream, items done before its first event are not in it: each item it
+    streamed is compared with the final output at its own ``output_index``, and an id or type
+    it never saw (an item added before the resume point) is not compared.
+    """
     resp = ev.response
     if resp is None or ev.type == "response.failed" or ctx.terminals > 1:
         return
     output = resp.output or []
     streamed = [st for _, st in sorted(ctx.asm.items.items()) if st.added]
-    if ctx.starting_after is not None:
-        _final_output_resumed(ctx, output, streamed)
-        return
-    if len(output) != len(streamed):
+    resumed = ctx.starting_after is not None
+    if not resumed and len(output) != len(streamed):
         ctx.emit(
             "OAS129",
             ctx.pos,
@@ -338,25 +342,9 @@ def _final_output(ctx: ResponseContext, ev: Any) -> None:
             key="output",
         )
         return
-    for final, st in zip(output, streamed, strict=True):
-        if final.id != st.id or final.type != st.type:
-            ctx.emit(
-                "OAS129",
-                ctx.pos,
-                f"final output[{st.index}] is {final.type} {final.id!r}, the stream's is "
-                f"{st.type} {st.id!r}",
-                key="output",
-            )
-            return
-        if not _compare_item(ctx, "OAS129", st, final, f"final output[{st.index}]"):
-            return
-
-
-def _final_output_resumed(ctx: ResponseContext, output: list[Any], streamed: list[Any]) -> None:
-    """OAS129 for a resumed stream: items done before its first event are not in it, so each
-    item it streamed is compared with the final output at its own ``output_index``."""
-    for st in streamed:
-        if not 0 <= st.index < len(output):
+    for i, st in enumerate(streamed):
+        at = st.index if resumed else i
+        if not 0 <= at < len(output):
             ctx.emit(
                 "OAS129",
                 ctx.pos,
@@ -365,9 +353,9 @@ def _final_output_resumed(ctx: ResponseContext, output: list[Any], streamed: lis
                 key="output",
             )
             return
-        final = output[st.index]
-        same_id = st.id is None or final.id == st.id
-        same_type = st.type is None or final.type == st.type
+        final = output[at]
+        same_id = final.id == st.id or (resumed and st.id is None)
+        same_type = final.type == st.type or (resumed and st.type is None)
         if not (same_id and same_type):
             ctx.emit(
                 "OAS129",
